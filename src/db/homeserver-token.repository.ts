@@ -1,0 +1,111 @@
+// Registration tokens Vestibule created on the homeserver: who made each one, for what, and who used it.
+import type { Kysely } from "kysely";
+import type { Database, HomeserverTokenRow } from "./schema.ts";
+
+export interface TokenRecord {
+  token: string;
+  purpose: "approval" | "invite";
+  requestId: number | null;
+  createdBy: string;
+  note: string | null;
+  usesAllowed: number | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+  deletedAt: Date | null;
+  usedBy: { userId: string; usedAt: Date }[];
+}
+
+function toRecord(row: HomeserverTokenRow, uses: { user_id: string; used_at: Date }[]): TokenRecord {
+  return {
+    token: row.token,
+    purpose: row.purpose,
+    requestId: row.request_id,
+    createdBy: row.created_by,
+    note: row.note,
+    usesAllowed: row.uses_allowed,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at,
+    usedBy: uses.map((u) => ({ userId: u.user_id, usedAt: u.used_at })),
+  };
+}
+
+export async function recordToken(
+  db: Kysely<Database>,
+  token: {
+    token: string;
+    purpose: "approval" | "invite";
+    requestId: number | null;
+    createdBy: string;
+    note: string | null;
+    usesAllowed: number | null;
+    expiresAt: Date | null;
+    now: Date;
+  },
+): Promise<void> {
+  await db
+    .insertInto("homeserver_token")
+    .values({
+      token: token.token,
+      purpose: token.purpose,
+      request_id: token.requestId,
+      created_by: token.createdBy,
+      note: token.note,
+      uses_allowed: token.usesAllowed,
+      expires_at: token.expiresAt,
+      created_at: token.now,
+    })
+    .onConflict((oc) => oc.column("token").doNothing())
+    .execute();
+}
+
+export async function findTokenRecords(
+  db: Kysely<Database>,
+  tokens: readonly string[],
+): Promise<Map<string, TokenRecord>> {
+  if (tokens.length === 0) return new Map();
+  const rows = await db.selectFrom("homeserver_token").selectAll().where("token", "in", tokens).execute();
+  const uses = await db
+    .selectFrom("homeserver_token_use")
+    .selectAll()
+    .where("token", "in", tokens)
+    .orderBy("used_at")
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.token,
+      toRecord(
+        row,
+        uses.filter((u) => u.token === row.token),
+      ),
+    ]),
+  );
+}
+
+export async function markTokenDeleted(db: Kysely<Database>, token: string, now: Date): Promise<void> {
+  await db
+    .updateTable("homeserver_token")
+    .set({ deleted_at: now })
+    .where("token", "=", token)
+    .where("deleted_at", "is", null)
+    .execute();
+}
+
+export async function recordTokenUse(
+  db: Kysely<Database>,
+  token: string,
+  userId: string,
+  now: Date,
+): Promise<void> {
+  const known = await db
+    .selectFrom("homeserver_token")
+    .select("token")
+    .where("token", "=", token)
+    .executeTakeFirst();
+  if (!known) return;
+  await db
+    .insertInto("homeserver_token_use")
+    .values({ token, user_id: userId, used_at: now })
+    .onConflict((oc) => oc.columns(["token", "user_id"]).doNothing())
+    .execute();
+}

@@ -1,0 +1,246 @@
+// The outbox worker: claims due rows of the kinds it can handle and runs their handlers. Woken right after each
+// commit (and by NOTIFY from other instances), and on a schedule as a safety net.
+import type { Kysely } from "kysely";
+import type { Database } from "../db/schema.ts";
+import {
+  buryOutboxRow,
+  claimDueOutboxRows,
+  completeOutboxRow,
+  renewOutboxClaim,
+  rescheduleOutboxRow,
+  type ClaimedOutboxRow,
+} from "../db/outbox.repository.ts";
+import { isAppError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+
+export type OutboxOutcome =
+  | { status: "done" }
+  /** Try again later; `retryAfterMs` overrides the backoff (e.g. a 429's delay). */
+  | { status: "retry"; error: string; retryAfterMs?: number }
+  /** Give up for good. */
+  | { status: "dead"; error: string };
+
+export type OutboxHandler = (row: ClaimedOutboxRow, now: Date) => Promise<OutboxOutcome>;
+
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const defaultBackoff: BackoffPolicy = { baseMs: 2_000, maxMs: 15 * 60_000 };
+
+/** Exponential backoff with ±20 % jitter, so many failed rows do not all come back at the same instant. */
+export function backoffDelay(
+  attempts: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
+  const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempts, 30));
+  return Math.round(exponential * (0.8 + 0.4 * random()));
+}
+
+export interface OutboxWorkerOptions {
+  db: Kysely<Database>;
+  handlers: Readonly<Record<string, OutboxHandler>>;
+  logger: Logger;
+  /** Identifies this process in claims (host:pid:random). */
+  owner: string;
+  leaseMs?: number;
+  batchSize?: number;
+  /** Rows handled at once. Rows of one request run in order, one after another. */
+  concurrency?: number;
+  backoff?: BackoffPolicy;
+  clock?: () => Date;
+  /** Called after each handled row (metrics). */
+  onOutcome?: (kind: string, outcome: OutboxOutcome["status"]) => void;
+}
+
+export interface OutboxDrainSummary {
+  claimed: number;
+  done: number;
+  retried: number;
+  dead: number;
+}
+
+export interface OutboxWorker {
+  /** Claims and handles due rows until none are left (or the worker stops). The job function. */
+  drain(now?: Date): Promise<OutboxDrainSummary>;
+  /** Asks for a drain soon; calls made while a drain runs coalesce into one more drain. */
+  wake(): void;
+  /** Resolves when the worker is idle (tests). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+  kinds: readonly string[];
+}
+
+export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
+  const kinds = Object.keys(options.handlers);
+  const leaseMs = options.leaseMs ?? 120_000;
+  const concurrency = options.concurrency ?? 8;
+  // Claim about as many rows as are handled at once, so claimed rows do not wait long for their turn.
+  const batchSize = options.batchSize ?? concurrency * 2;
+  const backoff = options.backoff ?? defaultBackoff;
+  const clock = options.clock ?? (() => new Date());
+  const log = options.logger.child({ component: "outbox" });
+
+  let stopped = false;
+  let running: Promise<unknown> | null = null;
+  let again = false;
+  let retryTimer: NodeJS.Timeout | null = null;
+
+  async function handle(row: ClaimedOutboxRow): Promise<OutboxOutcome["status"] | "skipped"> {
+    const handler = options.handlers[row.kind];
+    const started = clock();
+    // The lease counts from now, not from when the batch was claimed; a row whose claim ran out meanwhile may
+    // already be in another worker's hands, and handling it here too would do its side effect twice.
+    if (!(await renewOutboxClaim(options.db, row.id, options.owner, new Date(started.getTime() + leaseMs))))
+      return "skipped";
+    let outcome: OutboxOutcome;
+    if (!handler) {
+      outcome = { status: "retry", error: `no handler for ${row.kind}` };
+    } else {
+      try {
+        outcome = await handler(row, started);
+      } catch (error) {
+        outcome = outcomeOfError(error);
+        if (!isAppError(error) || error.code === "internal") {
+          log.error({ err: error, outboxId: row.id, kind: row.kind }, "outbox handler failed unexpectedly");
+        }
+      }
+    }
+    const now = clock();
+    try {
+      if (outcome.status === "done") {
+        await completeOutboxRow(options.db, row.id, now);
+      } else if (outcome.status === "dead") {
+        await buryOutboxRow(options.db, row.id, { error: outcome.error, now });
+        log.warn(
+          { outboxId: row.id, kind: row.kind, requestId: row.requestId, error: outcome.error },
+          "outbox row given up",
+        );
+      } else {
+        const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts, backoff));
+        await rescheduleOutboxRow(options.db, row.id, {
+          error: outcome.error,
+          nextAttemptAt: new Date(now.getTime() + delay),
+        });
+        log.info(
+          {
+            outboxId: row.id,
+            kind: row.kind,
+            requestId: row.requestId,
+            attempts: row.attempts + 1,
+            retryInMs: delay,
+            error: outcome.error,
+          },
+          "outbox row will be retried",
+        );
+        scheduleRetryWake(delay);
+      }
+    } catch (error) {
+      // The database went away between the side effect and its record. The lease expires and the row is retried.
+      log.error({ err: error, outboxId: row.id }, "could not record the outcome of an outbox row");
+    }
+    options.onOutcome?.(row.kind, outcome.status);
+    return outcome.status;
+  }
+
+  function scheduleRetryWake(delay: number) {
+    if (stopped) return;
+    // One timer for the earliest retry; the scheduled drain is the safety net for the rest.
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      worker.wake();
+    }, delay + 50);
+    retryTimer.unref();
+  }
+
+  async function drainOnce(summary: OutboxDrainSummary, now: Date): Promise<number> {
+    const rows = await claimDueOutboxRows(options.db, {
+      kinds,
+      limit: batchSize,
+      now,
+      leaseMs,
+      owner: options.owner,
+    });
+    summary.claimed += rows.length;
+    // Rows of one request keep their order (post before edit); different requests run side by side.
+    const groups = new Map<string, ClaimedOutboxRow[]>();
+    for (const row of rows) {
+      const key = row.requestId === null ? `row:${row.id}` : `request:${row.requestId}`;
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+    const queue = [...groups.values()];
+    const runners = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        for (const row of group) {
+          const status = await handle(row);
+          if (status === "done") summary.done++;
+          else if (status === "dead") summary.dead++;
+          else if (status === "retry") summary.retried++;
+        }
+      }
+    });
+    await Promise.all(runners);
+    return rows.length;
+  }
+
+  const worker: OutboxWorker = {
+    kinds,
+    async drain(now) {
+      const summary: OutboxDrainSummary = { claimed: 0, done: 0, retried: 0, dead: 0 };
+      // Keep going while full batches come back; rows rescheduled in this drain are not due again yet.
+      while (!stopped) {
+        const count = await drainOnce(summary, now ?? clock());
+        if (count < batchSize) break;
+      }
+      return summary;
+    },
+    wake() {
+      if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      const loop = async () => {
+        do {
+          again = false;
+          try {
+            await worker.drain();
+          } catch (error) {
+            log.warn({ err: error }, "outbox drain failed; will retry on the next wake-up");
+            scheduleRetryWake(backoff.baseMs);
+          }
+        } while (again && !stopped);
+      };
+      running = loop().finally(() => {
+        running = null;
+      });
+    },
+    async idle() {
+      while (running) await running;
+    },
+    async stop() {
+      stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      while (running) await running;
+    },
+  };
+  return worker;
+}
+
+/** Maps a thrown error to an outcome: `rejected` is permanent, everything else may pass. */
+export function outcomeOfError(error: unknown): OutboxOutcome {
+  if (isAppError(error)) {
+    if (error.code === "rejected" || error.code === "bad_input")
+      return { status: "dead", error: error.message };
+    const retryAfter = error.detail["retryAfterMs"];
+    return typeof retryAfter === "number"
+      ? { status: "retry", error: error.message, retryAfterMs: retryAfter }
+      : { status: "retry", error: error.message };
+  }
+  return { status: "retry", error: error instanceof Error ? error.message : String(error) };
+}

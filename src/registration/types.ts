@@ -1,0 +1,123 @@
+// Domain types of a registration request. Parsed once at the boundary, branded so they cannot be mixed up.
+
+export type Brand<T, B extends string> = T & { readonly __brand: B };
+
+/** A Matrix localpart that passed the username policy (lower case, Matrix grammar). */
+export type Localpart = Brand<string, "Localpart">;
+/** A normalised email address (trimmed, domain lower-cased). */
+export type EmailAddress = Brand<string, "EmailAddress">;
+/** A full Matrix user ID, `@localpart:server`. */
+export type UserId = Brand<string, "UserId">;
+/** A Matrix room ID (`!x:server`) or alias (`#x:server`). */
+export type RoomId = Brand<string, "RoomId">;
+/** The numeric id of a registration request, shown to moderators as `#12`. */
+export type RequestId = Brand<number, "RequestId">;
+
+export type Locale = "en" | "de";
+export const locales: readonly Locale[] = ["en", "de"];
+
+/**
+ * The lifecycle (DESIGN.md):
+ * unverified → pending (email verified) → approved (quorum) → provisioned (account exists);
+ * pending → declined; approved → failed (permanent error or retries exhausted) → approved (retry);
+ * failed → declined (a moderator gives up on it, which frees the name).
+ */
+export type RequestState = "unverified" | "pending" | "approved" | "provisioned" | "declined" | "failed";
+export const requestStates: readonly RequestState[] = [
+  "unverified",
+  "pending",
+  "approved",
+  "provisioned",
+  "declined",
+  "failed",
+];
+
+/** Who did something: a Matrix user (moderator), an operator at the CLI, the system itself, or the applicant. */
+export type Actor =
+  | { kind: "moderator"; userId: UserId }
+  | { kind: "cli"; name: string }
+  | { kind: "portal"; userId: UserId }
+  | { kind: "system"; name: string }
+  | { kind: "applicant" };
+
+export function actorLabel(actor: Actor): string {
+  switch (actor.kind) {
+    case "moderator":
+      return actor.userId;
+    case "portal":
+      return `portal:${actor.userId}`;
+    case "cli":
+      return `cli:${actor.name}`;
+    case "system":
+      return `system:${actor.name}`;
+    case "applicant":
+      return "applicant";
+  }
+}
+
+export type VoteDecision = "approve" | "decline";
+export type VoteSource = "reaction" | "command" | "cli" | "portal";
+
+export interface RegistrationRequest {
+  id: RequestId;
+  state: RequestState;
+  localpart: Localpart;
+  /** Null once retention removed the personal data. */
+  email: EmailAddress | null;
+  firstName: string | null;
+  lastName: string | null;
+  note: string | null;
+  locale: Locale;
+  clientIp: string | null;
+  /** The applicant typed a password on the form (collectPassword) that is still held encrypted. */
+  hasPassword: boolean;
+  origin: "form" | "invite";
+  inviteToken: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  verifiedAt: Date | null;
+  decidedAt: Date | null;
+  decidedBy: string | null;
+  decisionReason: string | null;
+  provisionedAt: Date | null;
+  failedAt: Date | null;
+  failureReason: string | null;
+  userId: UserId | null;
+  roomId: string | null;
+  roomEventId: string | null;
+  scrubbedAt: Date | null;
+}
+
+export interface Vote {
+  requestId: RequestId;
+  voter: UserId | string;
+  decision: VoteDecision;
+  source: VoteSource;
+  eventId: string | null;
+  reason: string | null;
+  createdAt: Date;
+}
+
+export interface AuditEntry {
+  id: number;
+  requestId: RequestId | null;
+  actor: string;
+  action: string;
+  detail: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** The display name an account gets from the applicant's names. */
+export function displayNameOf(
+  request: Pick<RegistrationRequest, "firstName" | "lastName" | "localpart">,
+): string {
+  const name = [request.firstName, request.lastName]
+    .filter((part) => part && part.trim() !== "")
+    .join(" ")
+    .trim();
+  return name === "" ? request.localpart : name;
+}
+
+export function userIdFor(localpart: string, serverName: string): UserId {
+  return `@${localpart}:${serverName}` as UserId;
+}

@@ -1,0 +1,367 @@
+// The composition root: builds every part from the config, in a fixed order (config → logger → database +
+// migrations → homeserver client → mail → HTTP listeners → bot → jobs), and returns { stop() }, which takes them
+// down in reverse. Production (`vestibule serve`) and the end-to-end tests call this same function.
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { Config } from "./config/index.ts";
+import { openDatabase, pingDatabase, type DatabaseHandle } from "./db/database.ts";
+import { migrateToLatest } from "./db/migrate.ts";
+import { createRegistrationStore, OUTBOX_CHANNEL } from "./db/registration.store.ts";
+import { releaseAllOutboxClaims, releaseClaimsOfDeadProcesses } from "./db/outbox.repository.ts";
+import { createHealth, type Health } from "./health.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import type { RegistrationStore } from "./registration/ports.ts";
+import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./jobs/outbox.ts";
+import { listen, type Listener } from "./web/listen.ts";
+import { createSynapseClient, type HomeserverClient } from "./homeserver/index.ts";
+import { createMailer, type Mailer } from "./mail/transport.ts";
+import { createEmailHandler } from "./mail/email.handler.ts";
+import { createDeleteTokenHandler, createProvisionHandler } from "./homeserver/provision.ts";
+import {
+  createPasswordHasher,
+  createSecretBox,
+  type PasswordHasher,
+  type SecretBox,
+} from "./crypto/index.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { startScheduler, type ScheduledJob } from "./jobs/schedule.ts";
+import { cleanup } from "./jobs/cleanup.ts";
+import { currentRotatingToken, rotateToken } from "./jobs/rotate-token.ts";
+import { remindPending } from "./jobs/reminders.ts";
+import { startBotRole, type BotRole } from "./bot/bot.ts";
+import { loginCommand, permissionCommands, tokenCommands } from "./bot/more.commands.ts";
+import { createTokenService } from "./homeserver/invite-tokens.ts";
+import { createWebApp } from "./web/app.ts";
+import { createInternalApp } from "./internal/app.ts";
+import { createLocalProvisioner } from "./internal/local-provisioner.ts";
+
+/** Whether a process with this pid runs on this machine (signal 0 only checks). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export type Role = "web" | "internal" | "bot" | "jobs";
+export const allRoles: readonly Role[] = ["web", "internal", "bot", "jobs"];
+
+export interface StartOptions {
+  /** Which roles this process runs (default: all). */
+  roles?: readonly Role[];
+  /** Tests pass their own (quiet) logger. */
+  logger?: Logger;
+  /** Tests pass a fixed or controllable clock. */
+  clock?: () => Date;
+}
+
+/** Everything the adapters (web, internal, bot, jobs) may depend on. Each takes only what it needs. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  store: RegistrationStore;
+  health: Health;
+  clock: () => Date;
+  /** Unique per process; used in outbox claims and the bot lock. */
+  instanceId: string;
+  homeserver: HomeserverClient;
+  mailer: Mailer;
+  /** Present when secrets.key is configured. */
+  secretBox: SecretBox | undefined;
+  metrics: Metrics;
+  /** argon2id worker pool, started on first use (local mode, set-password in local mode). */
+  passwordHasher: () => Promise<PasswordHasher>;
+}
+
+export interface Service {
+  deps: AppDeps;
+  roles: readonly Role[];
+  web: Listener | undefined;
+  internal: Listener | undefined;
+  outbox: OutboxWorker | undefined;
+  bot: BotRole | undefined;
+  stop(): Promise<void>;
+}
+
+export async function start(config: Config, options: StartOptions = {}): Promise<Service> {
+  const roles = options.roles ?? allRoles;
+  const clock = options.clock ?? (() => new Date());
+  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const health = createHealth(clock);
+  health.onChange((component, now, previous) => {
+    const line = { component, status: now.status, detail: now.detail };
+    if (now.status === "ok" || now.status === "disabled") logger.info(line, `${component}: ${now.status}`);
+    else if (previous || now.status !== "degraded")
+      logger.warn(line, `${component}: ${now.status}${now.detail ? ` (${now.detail})` : ""}`);
+  });
+
+  // Everything started so far, stopped in reverse order by stop() (also when start-up fails half-way).
+  const stack: { name: string; stop: () => void | Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const item of stack.reverse()) {
+      try {
+        await item.stop();
+      } catch (error) {
+        logger.warn({ err: error, component: item.name }, "error while stopping");
+      }
+    }
+    stack.length = 0;
+  };
+
+  try {
+    // Database + migrations.
+    const database = await openDatabase({
+      url: config.database.url,
+      dataDir: config.dataDir,
+      poolSize: config.database.poolSize,
+      onConnectionError: (error) => {
+        health.report("database", "degraded", `connection lost: ${error.message}`);
+      },
+    });
+    stack.push({ name: "database", stop: () => database.close() });
+    const migration = await migrateToLatest(database.db);
+    if (migration.applied.length > 0) logger.info({ applied: migration.applied }, "database migrated");
+    health.report("database", "ok", database.kind === "pglite" ? "embedded PGlite" : "PostgreSQL");
+    if (database.kind === "pglite") await releaseAllOutboxClaims(database.db);
+    else {
+      const released = await releaseClaimsOfDeadProcesses(database.db, hostname(), processAlive);
+      if (released > 0)
+        logger.info({ released }, "picked up outbox rows left by a crashed process on this host");
+    }
+
+    let outbox: OutboxWorker | undefined;
+    // Every outbox worker in this process (jobs, bot) hears about new rows right after the commit that made them.
+    const outboxListeners = new Set<() => void>();
+    const onOutboxRows = (listener: () => void) => {
+      outboxListeners.add(listener);
+      return () => outboxListeners.delete(listener);
+    };
+    const store = createRegistrationStore(database.db, () => {
+      for (const listener of outboxListeners) listener();
+    });
+
+    // Homeserver client. An unreachable homeserver is not fatal: the service starts, says so, and keeps checking.
+    const homeserver = createSynapseClient({
+      url: config.homeserver.url,
+      serverName: config.homeserver.serverName,
+      adminToken: config.homeserver.adminToken,
+      registrationSharedSecret: config.homeserver.registrationSharedSecret,
+      timeoutMs: config.homeserver.requestTimeoutMs,
+    });
+    const checkHomeserver = async () => {
+      const result = await homeserver.checkHealth();
+      if (result.ok)
+        health.report("homeserver", "ok", result.version ? `Synapse ${result.version}` : undefined);
+      else health.report("homeserver", "down", `${config.homeserver.url}: ${result.error}`);
+    };
+    health.report("homeserver", "degraded", "checking");
+    void checkHomeserver();
+    const homeserverProbe = setInterval(() => void checkHomeserver(), 15_000);
+    homeserverProbe.unref();
+    stack.push({ name: "homeserver probe", stop: () => clearInterval(homeserverProbe) });
+
+    // Mail: SMTP, or .eml files under dataDir/mail.
+    const mailer = createMailer(
+      { from: config.mail.from, smtp: config.mail.smtp, dataDir: config.dataDir },
+      logger,
+    );
+    stack.push({ name: "mail", stop: () => mailer.close() });
+    void mailer.verify().then((result) => {
+      if (result.ok) health.report("mail", config.mail.smtp ? "ok" : "degraded", mailer.describe());
+      else health.report("mail", "down", `${mailer.describe()}: ${result.error}`);
+    });
+
+    const secretBox = config.secrets.key ? await createSecretBox(config.secrets.key) : undefined;
+    const metrics = createMetrics({ db: database.db, health });
+    let hasher: Promise<PasswordHasher> | undefined;
+    const passwordHasher = () => (hasher ??= createPasswordHasher(config.accounts.pwhash));
+    stack.push({ name: "password hasher", stop: async () => (hasher ? (await hasher).close() : undefined) });
+
+    const deps: AppDeps = {
+      config,
+      logger,
+      database,
+      store,
+      health,
+      clock,
+      instanceId,
+      homeserver,
+      mailer,
+      secretBox,
+      metrics,
+      passwordHasher,
+    };
+
+    // A cheap database probe keeps /healthz honest when PostgreSQL goes away and comes back.
+    const probe = setInterval(() => {
+      void pingDatabase(database.db).then((ok) =>
+        health.report(
+          "database",
+          ok ? "ok" : "down",
+          ok ? (database.kind === "pglite" ? "embedded PGlite" : "PostgreSQL") : "not answering",
+        ),
+      );
+    }, 5_000);
+    probe.unref();
+    stack.push({ name: "database probe", stop: () => clearInterval(probe) });
+
+    // HTTP listeners.
+    let web: Listener | undefined;
+    if (roles.includes("web")) {
+      web = await listen(createWebApp(deps), config.web.listen);
+      stack.push({ name: "web", stop: () => web!.close() });
+      logger.info({ url: web.url }, "web listening");
+    }
+    let internal: Listener | undefined;
+    if (roles.includes("internal")) {
+      const app = createInternalApp({
+        config,
+        db: database.db,
+        hasher: passwordHasher,
+        homeserver,
+        logger,
+        clock,
+      });
+      internal = await listen(app, config.internal.listen);
+      const listener = internal;
+      stack.push({ name: "internal", stop: () => listener.close() });
+      logger.info({ url: internal.url }, "internal API listening");
+    }
+
+    // Jobs: the outbox worker for the side effects this process can carry out, and the scheduled jobs.
+    if (roles.includes("jobs")) {
+      const handlers: Record<string, OutboxHandler> = {
+        email: createEmailHandler({
+          db: database.db,
+          mailer,
+          secretBox,
+          config,
+          onResult: (result) => metrics.emails.inc({ result }),
+          ...(config.registration.rotatingToken
+            ? {
+                rotatingToken: (now: Date) =>
+                  currentRotatingToken(database.db, config.registration.rotatingToken!, now),
+              }
+            : {}),
+        }),
+        provision: createProvisionHandler({
+          config,
+          database,
+          store,
+          homeserver,
+          secretBox,
+          logger,
+          clock,
+          localAccounts: createLocalProvisioner({ db: database.db, hasher: passwordHasher }),
+          onFailure: (reason) => metrics.provisioningFailures.inc({ reason }),
+        }),
+        "homeserver.delete_token": createDeleteTokenHandler({ database, homeserver, clock }),
+      };
+      outbox = createOutboxWorker({
+        db: database.db,
+        handlers,
+        logger,
+        owner: instanceId,
+        clock,
+        leaseMs: config.jobs.leaseSeconds * 1000,
+        backoff: { baseMs: config.jobs.retryBaseSeconds * 1000, maxMs: config.jobs.retryMaxSeconds * 1000 },
+        onOutcome: (kind, outcome) => metrics.outboxProcessed.inc({ kind, outcome }),
+      });
+      const worker = outbox;
+      const unsubscribe = onOutboxRows(() => worker.wake());
+      stack.push({ name: "outbox", stop: () => (unsubscribe(), worker.stop()) });
+      if (database.listen) {
+        const unlisten = await database.listen(OUTBOX_CHANNEL, () => worker.wake());
+        stack.push({ name: "outbox listener", stop: unlisten });
+      }
+      worker.wake();
+      const jobs: ScheduledJob[] = [
+        { name: "outbox", cron: config.jobs.outbox, run: (now) => worker.drain(now) },
+        {
+          name: "cleanup",
+          cron: config.jobs.cleanup,
+          run: (now) => cleanup({ db: database.db, retention: config.registration.retention }, now),
+        },
+        {
+          name: "reminders",
+          cron: config.jobs.reminders,
+          run: (now) =>
+            remindPending(
+              {
+                db: database.db,
+                afterHours: config.bot.reminderAfterHours,
+                serverName: config.homeserver.serverName,
+              },
+              now,
+            ),
+        },
+      ];
+      const rotating = config.registration.rotatingToken;
+      if (rotating) {
+        // Checked every minute, so the file changes within a minute of the configured time.
+        jobs.push({
+          name: "rotate-token",
+          cron: "* * * * *",
+          run: (now) => rotateToken({ db: database.db, settings: rotating }, now),
+        });
+      }
+      const scheduler = startScheduler(jobs, logger, clock);
+      stack.push({ name: "scheduler", stop: () => scheduler.stop() });
+      if (rotating) await scheduler.runNow("rotate-token");
+      health.report("jobs", "ok");
+    } else {
+      health.report("jobs", "disabled", "role not running here");
+    }
+
+    // Bot: runs where it holds the bot lock; the others stand by.
+    let bot: BotRole | undefined;
+    if (roles.includes("bot")) {
+      const prefix = config.bot.commandPrefix;
+      const extraCommands = [
+        ...(config.homeserver.adminToken
+          ? tokenCommands({
+              tokens: createTokenService({ db: database.db, homeserver, publicUrl: config.publicUrl, clock }),
+              db: database.db,
+              clock,
+              prefix,
+            })
+          : []),
+        ...permissionCommands({ db: database.db, clock, prefix }),
+        loginCommand({ db: database.db, clock, publicUrl: config.publicUrl }),
+      ];
+      bot = startBotRole({
+        config,
+        logger,
+        database,
+        store,
+        health,
+        clock,
+        instanceId,
+        onOutboxRows,
+        extraCommands,
+      });
+      const role = bot;
+      stack.push({ name: "bot", stop: () => role.stop() });
+    } else {
+      health.report("bot", "disabled", "role not running here");
+    }
+
+    return {
+      deps,
+      roles,
+      web,
+      internal,
+      outbox,
+      bot,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,22 @@
+// IP addresses and CIDR blocks: parsing and matching, for trusted proxies, bans and the /metrics allow-list.
+import { BlockList, isIP } from "node:net";
+import { canonicalIp } from "../registration/policy.ts";
+
+/** A matcher for a list of IPs/CIDRs (already validated by the config schema or the ban command). */
+export function ipMatcher(entries: readonly string[]): (address: string) => boolean {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, bits] = entry.split("/");
+    const family = isIP(address ?? "");
+    if (family === 0) continue;
+    const type = family === 4 ? "ipv4" : "ipv6";
+    if (bits === undefined) list.addAddress(canonicalIp(address!), type);
+    else list.addSubnet(address!, Number(bits), type);
+  }
+  return (raw) => {
+    const address = canonicalIp(raw);
+    const family = isIP(address);
+    if (family === 0) return false;
+    return list.check(address, family === 4 ? "ipv4" : "ipv6");
+  };
+}

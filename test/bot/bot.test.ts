@@ -1,0 +1,418 @@
+// The moderator bot in a real room on the real Synapse: votes by reaction and command, power levels, quorum,
+// withdrawn votes, edits, restarts without losing or repeating anything, and one bot across two instances.
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { RequestId } from "../../src/registration/types.ts";
+import { applyAndVerify, mailTo, waitForState } from "../support/flows.ts";
+import {
+  createModeratorRoom,
+  react,
+  redact,
+  roomEvents,
+  say,
+  textOf,
+  waitForEvent,
+  type ModeratorRoom,
+} from "../support/matrix-room.ts";
+import { createScratchDatabase } from "../support/postgres.ts";
+import { startTestService, type TestService } from "../support/service.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+
+const synapse = inject("synapse");
+let sink: SmtpSink;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  await sink?.stop();
+});
+
+function botConfig(room: ModeratorRoom, bot: Record<string, unknown> = {}) {
+  return {
+    homeserver: { url: synapse.url, serverName: synapse.serverName, adminToken: synapse.adminToken },
+    mail: { smtp: sink.smtpConfig() },
+    bot: {
+      enabled: true,
+      userId: room.bot.userId,
+      accessToken: room.bot.accessToken,
+      moderatorRoom: room.roomId,
+      ...bot,
+    },
+  };
+}
+
+/** Applies, verifies, and waits for the bot's message about the request. */
+async function pendingWithMessage(service: TestService) {
+  const { request, applicant } = await applyAndVerify(service, sink);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const current = await service.deps.store.getRequest(request.id);
+    if (current?.roomEventId) return { request: current, applicant, eventId: current.roomEventId };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the bot did not post request #${request.id}`);
+}
+
+async function waitForBotReady(service: TestService) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const health = service.deps.health.get("bot");
+    if (health?.status === "ok" && health.detail?.startsWith("in ")) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`bot not ready: ${JSON.stringify(service.deps.health.get("bot"))}`);
+}
+
+async function votes(service: TestService, id: RequestId) {
+  return service.deps.store.listVotes(id);
+}
+
+describe("votes and commands", () => {
+  let room: ModeratorRoom;
+  let service: TestService;
+  beforeAll(async () => {
+    room = await createModeratorRoom(synapse);
+    service = await startTestService({ config: botConfig(room) });
+    await waitForBotReady(service);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it("posts one message per pending request with everything needed, and reacts ✅ and ❌ to it", async () => {
+    const { request, applicant, eventId } = await pendingWithMessage(service);
+    const events = await roomEvents(synapse, room.moderator, room.roomId);
+    const post = events.find((e) => e.event_id === eventId)!;
+    expect(post.sender).toBe(room.bot.userId);
+    expect(post.content["msgtype"]).toBe("m.notice");
+    const body = textOf(post);
+    for (const part of [
+      `#${request.id}`,
+      `@${applicant.username}:${synapse.serverName}`,
+      "Ada Lovelace",
+      applicant.email,
+      "Hello moderators",
+      "React ✅ to approve",
+    ]) {
+      expect(body).toContain(part);
+    }
+    expect(String(post.content["formatted_body"])).toContain(`<b>Sign-up request #${request.id}`);
+    const reactions = await waitForEvent(
+      synapse,
+      room.moderator,
+      room.roomId,
+      (e) => e.type === "m.reaction" && e.content["m.relates_to"]?.key === "❌",
+    );
+    expect(reactions.content["m.relates_to"].event_id).toBe(eventId);
+    expect(
+      events.filter(
+        (e) => e.type === "m.room.message" && textOf(e).includes(`Sign-up request #${request.id}`),
+      ),
+    ).toHaveLength(1);
+  });
+
+  it("a moderator's ✅ approves; the message is edited to show who decided", async () => {
+    const { request, eventId } = await pendingWithMessage(service);
+    await react(synapse, room.moderator2, room.roomId, eventId, "✅️");
+    const approved = await waitForState(service, request.id, "approved", 20_000).catch(() =>
+      waitForState(service, request.id, "provisioned", 20_000),
+    );
+    expect(approved.decidedBy).toBe(room.moderator2.userId);
+    const audit = await service.deps.store.auditTrail(request.id);
+    expect(audit.filter((a) => a.action === "vote")).toEqual([
+      expect.objectContaining({
+        actor: room.moderator2.userId,
+        detail: { decision: "approve", source: "reaction" },
+      }),
+    ]);
+    const edit = await waitForEvent(
+      synapse,
+      room.moderator,
+      room.roomId,
+      (e) =>
+        e.content["m.relates_to"]?.rel_type === "m.replace" &&
+        e.content["m.relates_to"]?.event_id === eventId &&
+        String(e.content["m.new_content"]?.body).includes("Approved by"),
+    );
+    expect(edit.content["m.new_content"].body).toContain(room.moderator2.userId);
+  });
+
+  it("an ordinary member's ✅ changes nothing and gets a notice", async () => {
+    const { request, eventId } = await pendingWithMessage(service);
+    await react(synapse, room.member, room.roomId, eventId, "👍🏽");
+    await waitForEvent(synapse, room.moderator, room.roomId, (e) =>
+      textOf(e).startsWith(`${room.member.userId}: only moderators`),
+    );
+    expect((await service.deps.store.getRequest(request.id))?.state).toBe("pending");
+    expect(await votes(service, request.id)).toEqual([]);
+  });
+
+  it("!decline ID reason declines, edits the message, and the applicant's email carries the reason", async () => {
+    const { request, applicant, eventId } = await pendingWithMessage(service);
+    await say(synapse, room.moderator, room.roomId, `!decline ${request.id} too young`);
+    const declined = await waitForState(service, request.id, "declined");
+    expect(declined).toMatchObject({ decidedBy: room.moderator.userId, decisionReason: "too young" });
+    await waitForEvent(
+      synapse,
+      room.moderator,
+      room.roomId,
+      (e) =>
+        e.content["m.relates_to"]?.event_id === eventId &&
+        String(e.content["m.new_content"]?.body).includes("Declined by") &&
+        String(e.content["m.new_content"]?.body).includes("too young"),
+    );
+    const mail = await mailTo(sink, applicant.email, /declined/);
+    expect(mail.text).toContain("Reason: too young");
+  });
+
+  it("a command sent as a reply may leave out the ID", async () => {
+    const { request, eventId } = await pendingWithMessage(service);
+    await say(
+      synapse,
+      room.moderator,
+      room.roomId,
+      `> <@x:y> Sign-up request #${request.id}\n\n!decline spam account`,
+      eventId,
+    );
+    expect(await waitForState(service, request.id, "declined")).toMatchObject({
+      decisionReason: "spam account",
+    });
+  });
+
+  it("answers malformed commands, unknown IDs and non-moderators clearly, changing nothing", async () => {
+    const { request } = await pendingWithMessage(service);
+    const cases: [typeof room.moderator, string, string][] = [
+      [room.moderator, "!approve", "Which request?"],
+      [room.moderator, "!approve banana", '"banana" is not a request ID'],
+      [room.moderator, "!approve 999999", "There is no request #999999."],
+      [room.moderator, "!frobnicate", "Unknown command !frobnicate"],
+      [room.member, `!approve ${request.id}`, "only moderators"],
+      [room.moderator, `!show ${request.id}`, `Sign-up request #${request.id}`],
+      [room.moderator, "!pending", `#${request.id}`],
+      [room.member, "!help", "!approve ID — vote to approve a request"],
+    ];
+    for (const [user, command, answer] of cases) {
+      const sent = await say(synapse, user, room.roomId, command);
+      const reply = await waitForEvent(
+        synapse,
+        room.moderator,
+        room.roomId,
+        (e) =>
+          e.sender === room.bot.userId && e.content["m.relates_to"]?.["m.in_reply_to"]?.event_id === sent,
+      );
+      expect(textOf(reply), command).toContain(answer);
+    }
+    expect((await service.deps.store.getRequest(request.id))?.state).toBe("pending");
+    expect(await votes(service, request.id)).toEqual([]);
+  });
+
+  it("refuses commands from outside the moderators' room", async () => {
+    const { request } = await pendingWithMessage(service);
+    const { matrixRequest } = await import("../support/homeserver.ts");
+    const dm = await matrixRequest(synapse, "POST", "/_matrix/client/v3/createRoom", {
+      accessToken: room.moderator.accessToken,
+      body: { preset: "private_chat", invite: [room.bot.userId] },
+    });
+    const dmRoom = String(dm.body["room_id"]);
+    // The bot only joins its own room; an invitation elsewhere is not accepted, so nothing can be decided there.
+    await new Promise((r) => setTimeout(r, 1500));
+    const members = await matrixRequest(
+      synapse,
+      "GET",
+      `/_matrix/client/v3/rooms/${encodeURIComponent(dmRoom)}/joined_members`,
+      { accessToken: room.moderator.accessToken },
+    );
+    expect(Object.keys(members.body["joined"] as object)).not.toContain(room.bot.userId);
+    expect((await service.deps.store.getRequest(request.id))?.state).toBe("pending");
+  });
+});
+
+describe("quorum and withdrawn votes", () => {
+  let room: ModeratorRoom;
+  let service: TestService;
+  beforeAll(async () => {
+    room = await createModeratorRoom(synapse);
+    service = await startTestService({ config: botConfig(room, { approvalsRequired: 2 }) });
+    await waitForBotReady(service);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it("needs two distinct moderators; one moderator voting twice does not count twice; a redacted reaction is withdrawn", async () => {
+    const { request, eventId } = await pendingWithMessage(service);
+    const first = await react(synapse, room.moderator, room.roomId, eventId, "✅");
+    await expect.poll(() => votes(service, request.id), { timeout: 20_000 }).toHaveLength(1);
+    await say(synapse, room.moderator, room.roomId, `!approve ${request.id}`);
+    await waitForEvent(synapse, room.moderator, room.roomId, (e) =>
+      textOf(e).includes(`Vote recorded for #${request.id} (1/2 approvals)`),
+    );
+    expect((await service.deps.store.getRequest(request.id))?.state).toBe("pending");
+
+    // The first vote came from the reaction and then the command: the reaction's redaction withdraws only if it is
+    // still the vote's source; vote again by reaction to test the withdrawal.
+    const again = await react(synapse, room.moderator, room.roomId, eventId, "👍");
+    await expect
+      .poll(async () => (await votes(service, request.id))[0]?.eventId, { timeout: 20_000 })
+      .toBe(again);
+    await redact(synapse, room.moderator, room.roomId, again);
+    await expect.poll(() => votes(service, request.id), { timeout: 20_000 }).toHaveLength(0);
+    void first;
+
+    await react(synapse, room.moderator, room.roomId, eventId, "👍");
+    await react(synapse, room.moderator2, room.roomId, eventId, "✅");
+    const approved = await waitForState(service, request.id, "approved", 20_000).catch(() =>
+      waitForState(service, request.id, "provisioned", 20_000),
+    );
+    expect(approved.decidedBy).toBe(room.moderator2.userId);
+  });
+});
+
+describe("restarts", () => {
+  let room: ModeratorRoom;
+  let databaseUrl: string;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    room = await createModeratorRoom(synapse);
+    const scratch = await createScratchDatabase(inject("postgresUrl"));
+    databaseUrl = scratch.url;
+    drop = () => scratch.drop();
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
+
+  it("a vote made while the bot was down counts once after it starts, and never again", async () => {
+    let service = await startTestService({
+      database: "postgres",
+      databaseUrl,
+      config: botConfig(room, { approvalsRequired: 2 }),
+    });
+    await waitForBotReady(service);
+    const { request, eventId } = await pendingWithMessage(service);
+    await service.stop();
+
+    // While it is down: a vote and a command.
+    await react(synapse, room.moderator, room.roomId, eventId, "✅");
+    const command = await say(synapse, room.moderator2, room.roomId, `!show ${request.id}`);
+
+    service = await startTestService({
+      database: "postgres",
+      databaseUrl,
+      config: botConfig(room, { approvalsRequired: 2 }),
+    });
+    await waitForBotReady(service);
+    await expect.poll(() => votes(service, request.id), { timeout: 20_000 }).toHaveLength(1);
+    await waitForEvent(
+      synapse,
+      room.moderator,
+      room.roomId,
+      (e) => e.content["m.relates_to"]?.["m.in_reply_to"]?.event_id === command,
+    );
+    await service.deps.database.db.selectFrom("bot_state").selectAll().execute();
+    await service.stop();
+
+    // Again: nothing is processed twice.
+    service = await startTestService({
+      database: "postgres",
+      databaseUrl,
+      config: botConfig(room, { approvalsRequired: 2 }),
+    });
+    await waitForBotReady(service);
+    const marker = await say(synapse, room.moderator, room.roomId, "!pending");
+    await waitForEvent(
+      synapse,
+      room.moderator,
+      room.roomId,
+      (e) => e.content["m.relates_to"]?.["m.in_reply_to"]?.event_id === marker,
+    );
+    const audit = await service.deps.store.auditTrail(request.id);
+    expect(audit.filter((a) => a.action === "vote")).toHaveLength(1);
+    const replies = (await roomEvents(synapse, room.moderator, room.roomId)).filter(
+      (e) => e.content["m.relates_to"]?.["m.in_reply_to"]?.event_id === command,
+    );
+    expect(replies).toHaveLength(1);
+    expect(await votes(service, request.id)).toHaveLength(1);
+    await service.stop();
+  });
+});
+
+describe("decisions taken elsewhere", () => {
+  it("vestibule requests decline edits the room message and emails the applicant", async () => {
+    const room = await createModeratorRoom(synapse);
+    const service = await startTestService({ database: "postgres", config: botConfig(room) });
+    try {
+      await waitForBotReady(service);
+      const { request, applicant, eventId } = await pendingWithMessage(service);
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("VESTIBULE_")),
+      ) as Record<string, string>;
+      const cli = await promisify(execFile)(
+        process.execPath,
+        [
+          resolve(import.meta.dirname, "../../src/main.ts"),
+          "requests",
+          "decline",
+          String(request.id),
+          "not",
+          "now",
+        ],
+        {
+          env: { ...env, VESTIBULE_DATABASE_URL: service.databaseUrl!, USER: "operator" },
+        },
+      );
+      expect(cli.stdout).toContain(`request #${request.id} declined`);
+      expect(await waitForState(service, request.id, "declined")).toMatchObject({
+        decidedBy: "cli:operator",
+        decisionReason: "not now",
+      });
+      await waitForEvent(
+        synapse,
+        room.moderator,
+        room.roomId,
+        (e) =>
+          e.content["m.relates_to"]?.event_id === eventId &&
+          String(e.content["m.new_content"]?.body).includes("Declined by cli:operator: not now"),
+      );
+      const mail = await mailTo(sink, applicant.email, /declined/);
+      expect(mail.text).toContain("Reason: not now");
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe("one bot across instances", () => {
+  it("only one instance runs the bot; the other takes over when it stops", async () => {
+    const room = await createModeratorRoom(synapse);
+    const scratch = await createScratchDatabase(inject("postgresUrl"));
+    try {
+      const first = await startTestService({
+        database: "postgres",
+        databaseUrl: scratch.url,
+        config: botConfig(room),
+      });
+      await waitForBotReady(first);
+      const second = await startTestService({
+        database: "postgres",
+        databaseUrl: scratch.url,
+        config: botConfig(room),
+      });
+      await expect
+        .poll(() => second.deps.health.get("bot")?.detail, { timeout: 15_000 })
+        .toBe("standby: another instance runs the bot");
+      expect(second.bot?.session()).toBeUndefined();
+      await first.stop();
+      await waitForBotReady(second);
+      const { request, eventId } = await pendingWithMessage(second);
+      await react(synapse, room.moderator, room.roomId, eventId, "✅");
+      await waitForState(second, request.id, "provisioned", 30_000);
+      await second.stop();
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
