@@ -26,7 +26,14 @@ export default async function bot(ctx: BenchContext): Promise<void> {
   const handle = await openDatabase({ url: db.url, dataDir: null });
   await migrateToLatest(handle.db);
   const store = createRegistrationStore(handle.db);
-  const settings = { adminEmail: undefined, approvalsRequired: 1, declinesRequired: 1, mode: "synapse" as const, credentials: "link" as const, invitesSkipReview: true };
+  const settings = {
+    adminEmail: undefined,
+    approvalsRequired: 1,
+    declinesRequired: 1,
+    mode: "synapse" as const,
+    credentials: "link" as const,
+    invitesSkipReview: true,
+  };
   const env = {
     VESTIBULE_DATABASE_URL: db.url,
     VESTIBULE_HOMESERVER_URL: synapse.url,
@@ -40,12 +47,30 @@ export default async function bot(ctx: BenchContext): Promise<void> {
     const id = `bench-${randomBytes(4).toString("hex")}`;
     const submitted = await submitRequest(
       store,
-      { localpart: id as Localpart, email: `${id}@example.org` as EmailAddress, emailIsExclusive: true, firstName: "Bench", lastName: "Bot", note: "", locale: "en", clientIp: null, passwordCiphertext: null, origin: "form", inviteToken: null },
+      {
+        localpart: id as Localpart,
+        email: `${id}@example.org` as EmailAddress,
+        emailIsExclusive: true,
+        firstName: "Bench",
+        lastName: "Bot",
+        note: "",
+        locale: "en",
+        clientIp: null,
+        passwordCiphertext: null,
+        origin: "form",
+        inviteToken: null,
+      },
       new Date(),
     );
     if (!submitted.ok) throw new Error("submit failed");
     const hash = createHash("sha256").update(randomBytes(32)).digest();
-    await insertSecretToken(handle.db, { hash, purpose: "verify_email", requestId: submitted.request.id, expiresAt: null, now: new Date() });
+    await insertSecretToken(handle.db, {
+      hash,
+      purpose: "verify_email",
+      requestId: submitted.request.id,
+      expiresAt: null,
+      now: new Date(),
+    });
     await verifyEmail(store, settings, hash, new Date());
     return submitted.request.id;
   }
@@ -64,7 +89,9 @@ export default async function bot(ctx: BenchContext): Promise<void> {
   try {
     const ready = Date.now() + 30_000;
     while (Date.now() < ready) {
-      const health = (await (await fetch(`${service.url}/healthz`)).json()) as { components: Record<string, { detail?: string }> };
+      const health = (await (await fetch(`${service.url}/healthz`)).json()) as {
+        components: Record<string, { detail?: string }>;
+      };
       if (health.components["bot"]?.detail?.startsWith("in ")) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -91,15 +118,24 @@ export default async function bot(ctx: BenchContext): Promise<void> {
     const ids: RequestId[] = [];
     for (let i = 0; i < 950; i++) ids.push(await pending());
     for (const id of ids) await posted(id, 600_000);
-    ctx.note(`posted 950 more requests (1,000 in the room) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    ctx.print("bot process RSS with 1,000 requests in the room", await rssMb(service.child.pid!), "MB", "< 150");
+    ctx.note(
+      `posted 950 more requests (1,000 in the room) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+    ctx.print(
+      "bot process RSS with 1,000 requests in the room",
+      await rssMb(service.child.pid!),
+      "MB",
+      "< 150",
+    );
 
     // A fresh start with all that history behind the stored sync position.
     await service.stop();
     service = await benchService(env);
     const again = Date.now() + 30_000;
     while (Date.now() < again) {
-      const health = (await (await fetch(`${service.url}/healthz`)).json()) as { components: Record<string, { detail?: string }> };
+      const health = (await (await fetch(`${service.url}/healthz`)).json()) as {
+        components: Record<string, { detail?: string }>;
+      };
       if (health.components["bot"]?.detail?.startsWith("in ")) break;
       await new Promise((r) => setTimeout(r, 100));
     }

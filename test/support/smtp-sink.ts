@@ -12,6 +12,8 @@ export interface SinkMessage {
   messageId: string;
   headers: Map<string, unknown>;
   raw: string;
+  /** Date.now() when the message's data had fully arrived (before parsing). */
+  receivedAt: number;
 }
 
 export interface SinkBehaviour {
@@ -79,6 +81,7 @@ export async function startSmtpSink(options: { port?: number } = {}): Promise<Sm
         stream.on("data", (chunk: Buffer) => chunks.push(chunk));
         stream.on("end", () => {
           const raw = Buffer.concat(chunks);
+          const receivedAt = Date.now();
           const accept = async () => {
             if (behaviour.delayDataMs) {
               for (const listener of [...dataListeners]) listener();
@@ -103,6 +106,7 @@ export async function startSmtpSink(options: { port?: number } = {}): Promise<Sm
               messageId: parsed.messageId ?? "",
               headers: parsed.headers,
               raw: raw.toString("utf8"),
+              receivedAt,
             });
             callback();
             notify();

@@ -11,7 +11,22 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 root=${VESTIBULE_SYNAPSE_ROOT:-$repo/.cache/synapse-root}
-cmd=${1:?usage: synapse.sh start|stop|status NAME [PORT] [EXTRA_YAML] [MODULES_DIR]}
+cmd=${1:?usage: synapse.sh start|stop|status NAME [PORT] [EXTRA_YAML] [MODULES_DIR] | stop-all}
+# stop-all: stops every instance in the chroot and unmounts its /proc, so nothing outlives a CI run.
+if [ "$cmd" = stop-all ]; then
+  for pidfile in "$root"/srv/*/homeserver.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+  done
+  if mountpoint -q "$root/proc" 2>/dev/null; then umount "$root/proc" 2>/dev/null || umount -l "$root/proc" || true; fi
+  exit 0
+fi
 name=${2:?instance name required}
 [[ "$name" =~ ^[a-z0-9-]+$ ]] || { echo "instance name must be [a-z0-9-]+" >&2; exit 2; }
 dir="/srv/$name"
@@ -118,7 +133,7 @@ YAML
   [ -n "$modules" ] && cp -r "$modules"/. "$host_dir/modules/"
   echo "$port" >"$host_dir/port"
   if ! chroot "$root" /usr/bin/env PYTHONPATH="$dir/modules" python3 -m synapse.app.homeserver \
-      -c "$dir/homeserver.yaml" -c "$dir/overrides.yaml" -c "$dir/extra.yaml" --daemonize >"$host_dir/start.log" 2>&1 9>&-; then
+      -c "$dir/homeserver.yaml" -c "$dir/overrides.yaml" -c "$dir/extra.yaml" --daemonize </dev/null >"$host_dir/start.log" 2>&1 9>&-; then
     cat "$host_dir/start.log" >&2
     tail -n 40 "$host_dir/homeserver.log" >&2 2>/dev/null || true
     exit 1
