@@ -6,7 +6,7 @@ import autocannon from "autocannon";
 import { openDatabase } from "../src/db/database.ts";
 import { startSmtpSink } from "../test/support/smtp-sink.ts";
 import type { BenchContext } from "./run.ts";
-import { benchService, csrfPair, percentile, scratchPostgres } from "./support.ts";
+import { benchService, csrfPair, distinctSignups, percentile, scratchPostgres } from "./support.ts";
 
 const RATE = Number(process.env["BENCH_LOAD_RATE"] ?? 200);
 const SECONDS = Number(process.env["BENCH_LOAD_SECONDS"] ?? 60);
@@ -30,49 +30,30 @@ export default async function load(ctx: BenchContext): Promise<void> {
   );
   const handle = await openDatabase({ url: db.url, dataDir: null });
   try {
-    const { cookie, token } = await csrfPair(service.url);
-    const run = Date.now().toString(36);
-    let n = 0;
-    const accepted: string[] = [];
-    let refused = 0;
+    const signups = distinctSignups({
+      prefix: `l${Date.now().toString(36)}`,
+      csrf: await csrfPair(service.url),
+      firstName: "Load",
+      lastName: "Test",
+    });
+    const { accepted } = signups;
     const result = await autocannon({
       url: service.url,
       connections: 50,
       overallRate: RATE,
       duration: SECONDS,
-      requests: [
-        {
-          method: "POST",
-          path: "/register",
-          headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-          setupRequest: (request, context: object) => {
-            const id = `l${run}${(n++).toString(36)}`;
-            (context as Record<string, string>)["id"] = id;
-            return {
-              ...request,
-              body: new URLSearchParams({
-                _csrf: token,
-                username: id,
-                email: `${id}@example.org`,
-                first_name: "Load",
-                last_name: "Test",
-                note: "",
-              }).toString(),
-            };
-          },
-          onResponse: (status: number, _body: string, context: object) => {
-            const id = (context as Record<string, string>)["id"];
-            if (status === 303 && id) accepted.push(id);
-            else refused++;
-          },
-        },
-      ],
+      requests: [signups.request],
     });
     ctx.print("offered rate", RATE, "sign-ups/s");
     ctx.print("achieved rate (accepted / duration)", accepted.length / SECONDS, "sign-ups/s", `${RATE}`);
     ctx.print("POST /register latency p50", result.latency.p50, "ms");
     ctx.print("POST /register latency p99", result.latency.p99, "ms");
-    ctx.print("answers other than 303, and errors", refused + result.errors + result.timeouts, "", "0");
+    ctx.print(
+      "answers other than 303, and errors",
+      signups.refused() + result.errors + result.timeouts,
+      "",
+      "0",
+    );
 
     // Let the outbox drain; then match each accepted sign-up to its email.
     await sink.waitForCount(accepted.length, { timeoutMs: 120_000 }).catch(() => undefined);

@@ -4,7 +4,7 @@ import autocannon from "autocannon";
 import { openDatabase } from "../src/db/database.ts";
 import { startSmtpSink } from "../test/support/smtp-sink.ts";
 import type { BenchContext } from "./run.ts";
-import { benchService, csrfPair, scratchPostgres } from "./support.ts";
+import { benchService, csrfPair, distinctSignups, scratchPostgres } from "./support.ts";
 
 export default async function web(ctx: BenchContext): Promise<void> {
   const db = await scratchPostgres();
@@ -29,40 +29,18 @@ export default async function web(ctx: BenchContext): Promise<void> {
     ctx.print("GET / latency p99", get.latency.p99, "ms", "≤ 20");
     ctx.print("GET / non-2xx answers", get.non2xx, "");
 
-    const { cookie, token } = await csrfPair(service.url);
-    let n = 0;
-    const acceptedIds: string[] = [];
-    const run = Date.now().toString(36);
+    const signups = distinctSignups({
+      prefix: `b${Date.now().toString(36)}`,
+      csrf: await csrfPair(service.url),
+      firstName: "Bench",
+      lastName: "Mark",
+    });
+    const acceptedIds = signups.accepted;
     const post = await autocannon({
       url: service.url,
       connections: 20,
       duration: 10,
-      requests: [
-        {
-          method: "POST",
-          path: "/register",
-          headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-          setupRequest: (request, context: object) => {
-            const id = `b${run}${(n++).toString(36)}`;
-            (context as Record<string, string>)["id"] = id;
-            return {
-              ...request,
-              body: new URLSearchParams({
-                _csrf: token,
-                username: id,
-                email: `${id}@example.org`,
-                first_name: "Bench",
-                last_name: "Mark",
-                note: "",
-              }).toString(),
-            };
-          },
-          onResponse: (status: number, _body: string, context: object) => {
-            const id = (context as Record<string, string>)["id"];
-            if (status === 303 && id) acceptedIds.push(id);
-          },
-        },
-      ],
+      requests: [signups.request],
     });
     ctx.print("POST /register throughput", post.requests.average, "req/s", "≥ 300");
     ctx.print("POST /register latency p99", post.latency.p99, "ms");

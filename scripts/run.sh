@@ -23,4 +23,4 @@ if [ "${1:-}" = "bench" ]; then
   bash scripts/prepare-tests.sh
   exec node bench/run.ts "$@"
 fi
-exec node src/main.ts "$@"
+exec bash bin/vestibule "$@"

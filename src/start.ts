@@ -14,8 +14,7 @@ import type { RegistrationStore } from "./registration/ports.ts";
 import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./jobs/outbox.ts";
 import { listen, type Listener } from "./web/listen.ts";
 import { createSynapseClient, type HomeserverClient } from "./homeserver/index.ts";
-import { createMailer, type Mailer } from "./mail/transport.ts";
-import { createEmailHandler } from "./mail/email.handler.ts";
+import type { Mailer } from "./mail/transport.ts";
 import { createDeleteTokenHandler, createProvisionHandler } from "./homeserver/provision.ts";
 import {
   createPasswordHasher,
@@ -28,11 +27,8 @@ import { startScheduler, type ScheduledJob } from "./jobs/schedule.ts";
 import { cleanup } from "./jobs/cleanup.ts";
 import { currentRotatingToken, rotateToken } from "./jobs/rotate-token.ts";
 import { remindPending } from "./jobs/reminders.ts";
-import { startBotRole, type BotRole } from "./bot/bot.ts";
-import { loginCommand, permissionCommands, tokenCommands } from "./bot/more.commands.ts";
+import type { BotRole } from "./bot/bot.ts";
 import { createTokenService } from "./homeserver/invite-tokens.ts";
-import { createWebApp } from "./web/app.ts";
-import { createInternalApp } from "./internal/app.ts";
 import { createLocalProvisioner } from "./internal/local-provisioner.ts";
 
 /** Whether a process with this pid runs on this machine (signal 0 only checks). */
@@ -69,8 +65,7 @@ export interface AppDeps {
   /** Unique per process; used in outbox claims and the bot lock. */
   instanceId: string;
   homeserver: HomeserverClient;
-  mailer: Mailer;
-  /** Present when secrets.key is configured. */
+  /** Present when secrets.key is configured and this process seals or opens secrets (roles web and jobs). */
   secretBox: SecretBox | undefined;
   metrics: Metrics;
   /** argon2id worker pool, started on first use (local mode, set-password in local mode). */
@@ -165,18 +160,28 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     homeserverProbe.unref();
     stack.push({ name: "homeserver probe", stop: () => clearInterval(homeserverProbe) });
 
-    // Mail: SMTP, or .eml files under dataDir/mail.
-    const mailer = createMailer(
-      { from: config.mail.from, smtp: config.mail.smtp, dataDir: config.dataDir },
-      logger,
-    );
-    stack.push({ name: "mail", stop: () => mailer.close() });
-    void mailer.verify().then((result) => {
-      if (result.ok) health.report("mail", config.mail.smtp ? "ok" : "degraded", mailer.describe());
-      else health.report("mail", "down", `${mailer.describe()}: ${result.error}`);
-    });
+    // Mail (SMTP, or .eml files under dataDir/mail) is sent by the jobs role only. Role modules are imported only
+    // where their role runs: a bot-only process never loads the web stack, nodemailer or libsodium.
+    let mailer: Mailer | undefined;
+    if (roles.includes("jobs")) {
+      const { createMailer } = await import("./mail/transport.ts");
+      const created = createMailer(
+        { from: config.mail.from, smtp: config.mail.smtp, dataDir: config.dataDir },
+        logger,
+      );
+      mailer = created;
+      stack.push({ name: "mail", stop: () => created.close() });
+      void created.verify().then((result) => {
+        if (result.ok) health.report("mail", config.mail.smtp ? "ok" : "degraded", created.describe());
+        else health.report("mail", "down", `${created.describe()}: ${result.error}`);
+      });
+    } else {
+      health.report("mail", "disabled", "role not running here");
+    }
 
-    const secretBox = config.secrets.key ? await createSecretBox(config.secrets.key) : undefined;
+    const needsSecretBox = roles.includes("web") || roles.includes("jobs");
+    const secretBox =
+      config.secrets.key && needsSecretBox ? await createSecretBox(config.secrets.key) : undefined;
     const metrics = createMetrics({ db: database.db, health });
     let hasher: Promise<PasswordHasher> | undefined;
     const passwordHasher = () => (hasher ??= createPasswordHasher(config.accounts.pwhash));
@@ -191,7 +196,6 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       clock,
       instanceId,
       homeserver,
-      mailer,
       secretBox,
       metrics,
       passwordHasher,
@@ -213,12 +217,14 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     // HTTP listeners.
     let web: Listener | undefined;
     if (roles.includes("web")) {
+      const { createWebApp } = await import("./web/app.ts");
       web = await listen(createWebApp(deps), config.web.listen);
       stack.push({ name: "web", stop: () => web!.close() });
       logger.info({ url: web.url }, "web listening");
     }
     let internal: Listener | undefined;
     if (roles.includes("internal")) {
+      const { createInternalApp } = await import("./internal/app.ts");
       const app = createInternalApp({
         config,
         db: database.db,
@@ -234,7 +240,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     }
 
     // Jobs: the outbox worker for the side effects this process can carry out, and the scheduled jobs.
-    if (roles.includes("jobs")) {
+    if (mailer) {
+      const { createEmailHandler } = await import("./mail/email.handler.ts");
       const handlers: Record<string, OutboxHandler> = {
         email: createEmailHandler({
           db: database.db,
@@ -321,6 +328,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     // Bot: runs where it holds the bot lock; the others stand by.
     let bot: BotRole | undefined;
     if (roles.includes("bot")) {
+      const { startBotRole } = await import("./bot/bot.ts");
+      const { loginCommand, permissionCommands, tokenCommands } = await import("./bot/more.commands.ts");
       const prefix = config.bot.commandPrefix;
       const extraCommands = [
         ...(config.homeserver.adminToken

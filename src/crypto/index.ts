@@ -1,5 +1,5 @@
 export { randomToken, hashToken, isTokenShaped, randomPassword, constantTimeEqual } from "./tokens.ts";
-export { createSecretBox, generateKey, sodiumReady, decodeKey, type SecretBox } from "./secretbox.ts";
+export { createSecretBox, generateKey, loadSodium, decodeKey, type SecretBox } from "./secretbox.ts";
 export {
   createPasswordHasher,
   resolveLimits,

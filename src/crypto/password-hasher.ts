@@ -2,9 +2,8 @@
 // event loop for the ~100 ms a hash costs.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import sodium from "libsodium-wrappers-sumo";
 import { AppError } from "../errors.ts";
-import { sodiumReady } from "./secretbox.ts";
+import { loadSodium } from "./secretbox.ts";
 
 export type PwhashLimit = "interactive" | "moderate" | "sensitive" | number;
 
@@ -30,7 +29,7 @@ export interface PasswordHasherOptions {
 }
 
 export async function resolveLimits(options: Pick<PasswordHasherOptions, "opsLimit" | "memLimit">) {
-  await sodiumReady();
+  const sodium = await loadSodium();
   const ops = {
     interactive: sodium.crypto_pwhash_OPSLIMIT_INTERACTIVE,
     moderate: sodium.crypto_pwhash_OPSLIMIT_MODERATE,

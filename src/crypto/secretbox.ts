@@ -1,18 +1,25 @@
 // libsodium secretbox (XSalsa20-Poly1305) for secrets at rest: a collected password until the account exists, a
 // one-time password until its email is sent. Sealed form: nonce || ciphertext.
-import sodium from "libsodium-wrappers-sumo";
 import { AppError } from "../errors.ts";
+
+export type Sodium = (typeof import("libsodium-wrappers-sumo"))["default"];
 
 export interface SecretBox {
   seal(plaintext: string): Uint8Array;
   open(sealed: Uint8Array): string;
 }
 
-let ready: Promise<void> | undefined;
-/** libsodium is WebAssembly: it must be initialised once before use. */
-export function sodiumReady(): Promise<void> {
-  ready ??= sodium.ready;
-  return ready;
+let loaded: Promise<Sodium> | undefined;
+/**
+ * libsodium, loaded and initialised on first use. It is WebAssembly of about 20 MB resident, so processes that never
+ * seal a secret or hash a password (a bot-only process, say) never load it.
+ */
+export function loadSodium(): Promise<Sodium> {
+  loaded ??= import("libsodium-wrappers-sumo").then(async (module) => {
+    await module.default.ready;
+    return module.default;
+  });
+  return loaded;
 }
 
 export function decodeKey(keyBase64: string): Uint8Array {
@@ -23,7 +30,7 @@ export function decodeKey(keyBase64: string): Uint8Array {
 }
 
 export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
-  await sodiumReady();
+  const sodium = await loadSodium();
   const key = decodeKey(keyBase64);
   const nonceBytes = sodium.crypto_secretbox_NONCEBYTES;
   return {
@@ -56,6 +63,6 @@ export async function createSecretBox(keyBase64: string): Promise<SecretBox> {
 
 /** A new secrets.key: 32 random bytes in base64. */
 export async function generateKey(): Promise<string> {
-  await sodiumReady();
+  const sodium = await loadSodium();
   return Buffer.from(sodium.randombytes_buf(32)).toString("base64");
 }

@@ -340,6 +340,58 @@ describe("restarts", () => {
   });
 });
 
+describe("password login", () => {
+  it("logs in with bot.password, keeps its device across restarts, and works like a token login", async () => {
+    const room = await createModeratorRoom(synapse);
+    const scratch = await createScratchDatabase(inject("postgresUrl"));
+    const config = () =>
+      botConfig(room, { accessToken: undefined, password: room.bot.password, approvalsRequired: 1 });
+    const devices = async () => {
+      const listed = await fetch(`${synapse.url}/_matrix/client/v3/devices`, {
+        headers: { authorization: `Bearer ${room.bot.accessToken}` },
+      });
+      return ((await listed.json()) as { devices: { device_id: string }[] }).devices.map((d) => d.device_id);
+    };
+    const before = await devices();
+    try {
+      let service = await startTestService({
+        database: "postgres",
+        databaseUrl: scratch.url,
+        config: config(),
+      });
+      await waitForBotReady(service);
+      const { request, eventId } = await pendingWithMessage(service);
+      await react(synapse, room.moderator, room.roomId, eventId, "✅");
+      await waitForState(service, request.id, "provisioned");
+      const afterFirst = await devices();
+      expect(afterFirst.filter((d) => !before.includes(d))).toHaveLength(1);
+      await service.stop();
+
+      // A restart logs in again with the stored device id: no new device each time.
+      service = await startTestService({ database: "postgres", databaseUrl: scratch.url, config: config() });
+      await waitForBotReady(service);
+      expect(await devices()).toEqual(afterFirst);
+      await service.stop();
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it("a wrong password shows on /healthz as a failed login", async () => {
+    const room = await createModeratorRoom(synapse);
+    const service = await startTestService({
+      config: botConfig(room, { accessToken: undefined, password: "not-the-password" }),
+    });
+    try {
+      await expect
+        .poll(() => service.deps.health.get("bot"), { timeout: 20_000 })
+        .toMatchObject({ status: "down", detail: expect.stringMatching(/login/i) });
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
 describe("decisions taken elsewhere", () => {
   it("vestibule requests decline edits the room message and emails the applicant", async () => {
     const room = await createModeratorRoom(synapse);

@@ -1,19 +1,17 @@
 // Two `vestibule serve` processes on one PostgreSQL: 200 requests approved at once become 200 accounts and 200
 // credential emails, each exactly once; killing the instance that runs the bot lets the other take over and count
 // votes within 30 s.
-import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../src/db/database.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 import { createRegistrationStore } from "../../src/db/registration.store.ts";
-import { insertSecretToken } from "../../src/db/secret-token.repository.ts";
 import { createSynapseClient } from "../../src/homeserver/index.ts";
 import type { RegistrationStore } from "../../src/registration/ports.ts";
-import { approve, submitRequest, verifyEmail } from "../../src/registration/transitions.ts";
-import type { EmailAddress, Localpart, RequestId } from "../../src/registration/types.ts";
+import { approve } from "../../src/registration/transitions.ts";
 import { createModeratorRoom, react, type ModeratorRoom } from "../support/matrix-room.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 import { spawnService, type ServiceProcess } from "../support/process.ts";
+import { pendingRequest, runsBot } from "../support/requests.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 
 const synapse = inject("synapse");
@@ -24,14 +22,6 @@ let database: DatabaseHandle;
 let store: RegistrationStore;
 let room: ModeratorRoom;
 const instances: ServiceProcess[] = [];
-const settings = {
-  adminEmail: undefined,
-  approvalsRequired: 1,
-  declinesRequired: 1,
-  mode: "synapse" as const,
-  credentials: "link" as const,
-  invitesSkipReview: true,
-};
 
 beforeAll(async () => {
   sink = await startSmtpSink();
@@ -60,54 +50,16 @@ afterAll(async () => {
   await sink?.stop();
 });
 
-/** A verified (pending) request, made through the same transitions the site uses. */
-async function pendingRequest(prefix: string): Promise<{ id: RequestId; localpart: string; email: string }> {
-  const id = `${prefix}-${randomBytes(4).toString("hex")}`;
-  const submitted = await submitRequest(
-    store,
-    {
-      localpart: id as Localpart,
-      email: `${id}@example.org` as EmailAddress,
-      emailIsExclusive: true,
-      firstName: "Load",
-      lastName: "Test",
-      note: "",
-      locale: "en",
-      clientIp: null,
-      passwordCiphertext: null,
-      origin: "form",
-      inviteToken: null,
-    },
-    new Date(),
-  );
-  if (!submitted.ok) throw new Error("submit failed");
-  const token = randomBytes(32).toString("base64url");
-  const hash = createHash("sha256").update(token).digest();
-  await insertSecretToken(database.db, {
-    hash,
-    purpose: "verify_email",
-    requestId: submitted.request.id,
-    expiresAt: null,
-    now: new Date(),
-  });
-  const verified = await verifyEmail(store, settings, hash, new Date());
-  if (!verified.ok) throw new Error("verify failed");
-  return { id: submitted.request.id, localpart: id, email: `${id}@example.org` };
-}
-
 async function botHolder(): Promise<ServiceProcess | undefined> {
-  for (const instance of instances) {
-    if (instance.child.exitCode !== null) continue;
-    const health = (await (await fetch(`${instance.url}/healthz`)).json()) as {
-      components: Record<string, { detail?: string }>;
-    };
-    if (health.components["bot"]?.detail?.startsWith("in ")) return instance;
-  }
+  for (const instance of instances)
+    if (instance.child.exitCode === null && (await runsBot(instance.url))) return instance;
   return undefined;
 }
 
 it("200 approvals at once across two instances: 200 accounts and 200 credential emails, each once", async () => {
-  const requests = await Promise.all(Array.from({ length: COUNT }, () => pendingRequest("load")));
+  const requests = await Promise.all(
+    Array.from({ length: COUNT }, () => pendingRequest(database.db, store, "load")),
+  );
   const results = await Promise.all(
     requests.map((r) => approve(store, { id: r.id, actor: { kind: "cli", name: "load" } }, new Date())),
   );
@@ -145,7 +97,7 @@ it("200 approvals at once across two instances: 200 accounts and 200 credential 
     for (const to of m.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
   expect(perAddress.size).toBe(COUNT);
   expect([...perAddress.values()].every((n) => n === 1)).toBe(true);
-  // Both instances did part of the work.
+  // Every provisioning job completed, and exactly once.
   const owners = await database.db
     .selectFrom("outbox")
     .select("kind")
@@ -163,7 +115,7 @@ it("when the instance running the bot is killed, the other takes over and counts
   await holder!.kill9();
   const killedAt = Date.now();
 
-  const request = await pendingRequest("takeover");
+  const request = await pendingRequest(database.db, store, "takeover");
   let eventId: string | null = null;
   while (Date.now() - killedAt < 30_000 && !eventId) {
     eventId = (await store.getRequest(request.id))?.roomEventId ?? null;

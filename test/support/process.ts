@@ -3,10 +3,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { freePort } from "./ports.ts";
 
-const main = resolve(import.meta.dirname, "../../src/main.ts");
+// The same launcher operators use (bin/vestibule: its Node flags included), with this test run's Node first on the PATH.
+const launcher = resolve(import.meta.dirname, "../../bin/vestibule");
 
 export interface ServiceProcess {
   url: string;
@@ -22,32 +23,33 @@ export interface ServiceProcess {
 
 export async function spawnService(
   env: Record<string, string>,
-  options: { roles?: string } = {},
+  options: {
+    roles?: string;
+    /** For processes without the web role (no /healthz to poll): ready once the output passes this test. */
+    readyWhen?: (output: string) => boolean;
+  } = {},
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), "vestibule-proc-"));
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith("VESTIBULE_")),
   ) as Record<string, string>;
-  const child = spawn(
-    process.execPath,
-    [main, "serve", ...(options.roles ? ["--roles", options.roles] : [])],
-    {
-      env: {
-        ...clean,
-        VESTIBULE_DATA_DIR: dataDir,
-        VESTIBULE_WEB_LISTEN: `127.0.0.1:${port}`,
-        VESTIBULE_INTERNAL_LISTEN: `127.0.0.1:${await freePort()}`,
-        VESTIBULE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-        VESTIBULE_LOG_LEVEL: "info",
-        VESTIBULE_JOBS_RETRY_BASE_SECONDS: "0.2",
-        VESTIBULE_JOBS_RETRY_MAX_SECONDS: "2",
-        VESTIBULE_JOBS_LEASE_SECONDS: "60",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+  const child = spawn("bash", [launcher, "serve", ...(options.roles ? ["--roles", options.roles] : [])], {
+    env: {
+      ...clean,
+      PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}`,
+      VESTIBULE_DATA_DIR: dataDir,
+      VESTIBULE_WEB_LISTEN: `127.0.0.1:${port}`,
+      VESTIBULE_INTERNAL_LISTEN: `127.0.0.1:${await freePort()}`,
+      VESTIBULE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      VESTIBULE_LOG_LEVEL: "info",
+      VESTIBULE_JOBS_RETRY_BASE_SECONDS: "0.2",
+      VESTIBULE_JOBS_RETRY_MAX_SECONDS: "2",
+      VESTIBULE_JOBS_LEASE_SECONDS: "60",
+      ...env,
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -56,14 +58,18 @@ export async function spawnService(
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`vestibule exited with ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
+    if (options.readyWhen) {
+      if (options.readyWhen(output)) break;
+    } else {
+      try {
+        if ((await fetch(`${url}/healthz`)).ok) break;
+      } catch {
+        // not listening yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`vestibule did not answer /healthz within 30 s:\n${output}`);
+      throw new Error(`vestibule was not ready within 30 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
