@@ -1,8 +1,9 @@
 // libsodium secretbox (XSalsa20-Poly1305) for secrets at rest: a collected password until the account exists, a
 // one-time password until its email is sent. Sealed form: nonce || ciphertext.
+import type sodiumModule from "libsodium-wrappers-sumo";
 import { AppError } from "../errors.ts";
 
-export type Sodium = (typeof import("libsodium-wrappers-sumo"))["default"];
+export type Sodium = typeof sodiumModule;
 
 export interface SecretBox {
   seal(plaintext: string): Uint8Array;

@@ -26,6 +26,27 @@ function toClaimed(row: OutboxRow): ClaimedOutboxRow {
   };
 }
 
+/**
+ * When the earliest open row of these kinds can next be claimed (its next attempt, or the end of another worker's
+ * lease on it), or null when none is open. A worker sleeps until then instead of waiting for the scheduled drain.
+ */
+export async function nextOutboxClaimAt(
+  db: Kysely<Database>,
+  kinds: readonly string[],
+): Promise<Date | null> {
+  if (kinds.length === 0) return null;
+  const row = await db
+    .selectFrom("outbox")
+    .select(
+      sql<Date | null>`min(greatest(next_attempt_at, coalesce(claimed_until, next_attempt_at)))`.as("at"),
+    )
+    .where("kind", "in", kinds)
+    .where("completed_at", "is", null)
+    .where("dead_at", "is", null)
+    .executeTakeFirst();
+  return row?.at ? new Date(row.at) : null;
+}
+
 export async function claimDueOutboxRows(
   db: Kysely<Database>,
   options: { kinds: readonly string[]; limit: number; now: Date; leaseMs: number; owner: string },

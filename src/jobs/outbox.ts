@@ -5,6 +5,7 @@ import type { Database } from "../db/schema.ts";
 import {
   buryOutboxRow,
   claimDueOutboxRows,
+  nextOutboxClaimAt,
   completeOutboxRow,
   renewOutboxClaim,
   rescheduleOutboxRow,
@@ -145,14 +146,19 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return outcome.status;
   }
 
+  // One timer, for the earliest known retry; the scheduled drain is the safety net.
+  let retryAt = Infinity;
   function scheduleRetryWake(delay: number) {
     if (stopped) return;
-    // One timer for the earliest retry; the scheduled drain is the safety net for the rest.
-    if (retryTimer) return;
+    const at = Date.now() + Math.max(0, delay) + 50;
+    if (retryTimer && retryAt <= at) return;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryAt = at;
     retryTimer = setTimeout(() => {
       retryTimer = null;
+      retryAt = Infinity;
       worker.wake();
-    }, delay + 50);
+    }, at - Date.now());
     retryTimer.unref();
   }
 
@@ -215,6 +221,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
             scheduleRetryWake(backoff.baseMs);
           }
         } while (again && !stopped);
+        // Rows that are not due yet (a retry's backoff, another worker's lease): wake up when the first one is.
+        if (!stopped) {
+          const next = await nextOutboxClaimAt(options.db, kinds).catch(() => null);
+          // At least 100 ms (a row just out of reach, a fixed test clock), at most 15 minutes (the scheduled drain
+          // runs long before that anyway).
+          if (next) scheduleRetryWake(Math.min(Math.max(next.getTime() - clock().getTime(), 100), 900_000));
+        }
       };
       running = loop().finally(() => {
         running = null;
