@@ -18,6 +18,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop();
   await scratch?.drop().catch(() => undefined);
+  // Nothing of this test keeps running after it (a later run, or another checkout, may want the port).
+  await cluster?.stop();
 });
 
 async function databaseAnswers(): Promise<boolean> {

@@ -74,7 +74,13 @@ export async function startCluster(name: string, port: number): Promise<Cluster>
   }
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off`;
   const start = async () => {
-    if (await answers(url)) return;
+    if (await answers(url)) {
+      // Ours (its pid file is in our data directory), or somebody else's on the same port: then say so.
+      if (existsSync(join(dataDir, "postmaster.pid"))) return;
+      throw new Error(
+        `port ${port} is taken by another PostgreSQL server (not the test cluster ${name} in ${dataDir}); stop it`,
+      );
+    }
     runAsPostgres(pgCtl, ["-D", dataDir, "-l", join(dir, "server.log"), "-o", options, "-w", "start"]);
     if (!(await answers(url))) throw new Error(`the PostgreSQL cluster ${name} did not answer`);
   };
