@@ -6,7 +6,14 @@ import autocannon from "autocannon";
 import { openDatabase } from "../src/db/database.ts";
 import { startSmtpSink } from "../test/support/smtp-sink.ts";
 import type { BenchContext } from "./run.ts";
-import { benchService, csrfPair, distinctSignups, percentile, scratchPostgres } from "./support.ts";
+import {
+  benchService,
+  csrfPair,
+  distinctSignups,
+  percentile,
+  scratchPostgres,
+  signupBenchEnv,
+} from "./support.ts";
 
 const RATE = Number(process.env["BENCH_LOAD_RATE"] ?? 200);
 const SECONDS = Number(process.env["BENCH_LOAD_SECONDS"] ?? 60);
@@ -14,20 +21,7 @@ const SECONDS = Number(process.env["BENCH_LOAD_SECONDS"] ?? 60);
 export default async function load(ctx: BenchContext): Promise<void> {
   const db = await scratchPostgres();
   const sink = await startSmtpSink();
-  const service = await benchService(
-    {
-      VESTIBULE_DATABASE_URL: db.url,
-      VESTIBULE_HOMESERVER_URL: "http://127.0.0.1:9",
-      VESTIBULE_BOT_ENABLED: "false",
-      VESTIBULE_MAIL_SMTP_HOST: "127.0.0.1",
-      VESTIBULE_MAIL_SMTP_PORT: String(sink.port),
-      VESTIBULE_MAIL_SMTP_STARTTLS: "false",
-      VESTIBULE_WEB_RATE_LIMITS_REGISTER_POINTS: "10000000",
-      VESTIBULE_REGISTRATION_EMAIL_COOLDOWN_SECONDS: "0",
-      VESTIBULE_REGISTRATION_REQUIRE_REASON: "false",
-    },
-    "web,jobs",
-  );
+  const service = await benchService(signupBenchEnv(db.url, sink.port), "web,jobs");
   const handle = await openDatabase({ url: db.url, dataDir: null });
   try {
     const signups = distinctSignups({

@@ -79,3 +79,18 @@ export function distinctSignups(options: {
   };
   return { request, accepted, refused: () => refused };
 }
+
+/** The environment of a sign-up benchmark: PostgreSQL, no homeserver or bot, mail to the sink, limits out of the way. */
+export function signupBenchEnv(databaseUrl: string, smtpPort: number): Record<string, string> {
+  return {
+    VESTIBULE_DATABASE_URL: databaseUrl,
+    VESTIBULE_HOMESERVER_URL: "http://127.0.0.1:9",
+    VESTIBULE_BOT_ENABLED: "false",
+    VESTIBULE_MAIL_SMTP_HOST: "127.0.0.1",
+    VESTIBULE_MAIL_SMTP_PORT: String(smtpPort),
+    VESTIBULE_MAIL_SMTP_STARTTLS: "false",
+    VESTIBULE_WEB_RATE_LIMITS_REGISTER_POINTS: "10000000",
+    VESTIBULE_REGISTRATION_EMAIL_COOLDOWN_SECONDS: "0",
+    VESTIBULE_REGISTRATION_REQUIRE_REASON: "false",
+  };
+}

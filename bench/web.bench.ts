@@ -4,22 +4,12 @@ import autocannon from "autocannon";
 import { openDatabase } from "../src/db/database.ts";
 import { startSmtpSink } from "../test/support/smtp-sink.ts";
 import type { BenchContext } from "./run.ts";
-import { benchService, csrfPair, distinctSignups, scratchPostgres } from "./support.ts";
+import { benchService, csrfPair, distinctSignups, scratchPostgres, signupBenchEnv } from "./support.ts";
 
 export default async function web(ctx: BenchContext): Promise<void> {
   const db = await scratchPostgres();
   const sink = await startSmtpSink();
-  const service = await benchService({
-    VESTIBULE_DATABASE_URL: db.url,
-    VESTIBULE_HOMESERVER_URL: "http://127.0.0.1:9",
-    VESTIBULE_BOT_ENABLED: "false",
-    VESTIBULE_MAIL_SMTP_HOST: "127.0.0.1",
-    VESTIBULE_MAIL_SMTP_PORT: String(sink.port),
-    VESTIBULE_MAIL_SMTP_STARTTLS: "false",
-    VESTIBULE_WEB_RATE_LIMITS_REGISTER_POINTS: "10000000",
-    VESTIBULE_REGISTRATION_EMAIL_COOLDOWN_SECONDS: "0",
-    VESTIBULE_REGISTRATION_REQUIRE_REASON: "false",
-  });
+  const service = await benchService(signupBenchEnv(db.url, sink.port));
   try {
     // Warm up, then measure GET /.
     await autocannon({ url: `${service.url}/`, connections: 20, duration: 3 });
