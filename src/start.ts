@@ -31,6 +31,19 @@ import type { BotRole } from "./bot/bot.ts";
 import { createTokenService } from "./homeserver/invite-tokens.ts";
 import { createLocalProvisioner } from "./internal/local-provisioner.ts";
 
+/** The web port's answer until the site is ready: /healthz with what is known so far (503), else "starting". */
+function startingUp(health: Health): (request: Request) => Response {
+  return (request) => {
+    const headers = { "retry-after": "2", "cache-control": "no-store" };
+    if (new URL(request.url).pathname === "/healthz")
+      return Response.json({ ...health.snapshot(), status: "starting" }, { status: 503, headers });
+    return new Response("Vestibule is starting; try again in a moment.\n", {
+      status: 503,
+      headers: { ...headers, "content-type": "text/plain; charset=utf-8" },
+    });
+  };
+}
+
 /** Whether a process with this pid runs on this machine (signal 0 only checks). */
 function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
@@ -109,7 +122,37 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   };
 
   try {
+    // Homeserver client. An unreachable homeserver is not fatal: the service starts, says so, and keeps checking.
+    const homeserver = createSynapseClient({
+      url: config.homeserver.url,
+      serverName: config.homeserver.serverName,
+      adminToken: config.homeserver.adminToken,
+      registrationSharedSecret: config.homeserver.registrationSharedSecret,
+      timeoutMs: config.homeserver.requestTimeoutMs,
+    });
+    const checkHomeserver = async () => {
+      const result = await homeserver.checkHealth();
+      if (result.ok)
+        health.report("homeserver", "ok", result.version ? `Synapse ${result.version}` : undefined);
+      else health.report("homeserver", "down", `${config.homeserver.url}: ${result.error}`);
+    };
+    health.report("homeserver", "degraded", "checking");
+    void checkHomeserver();
+    const homeserverProbe = setInterval(() => void checkHomeserver(), 15_000);
+    homeserverProbe.unref();
+    stack.push({ name: "homeserver probe", stop: () => clearInterval(homeserverProbe) });
+
+    // The web port answers from the start: while the database opens (a first start of the embedded database
+    // takes a few seconds) /healthz reports what is known so far with 503, and pages ask to retry shortly.
+    let web: Listener | undefined;
+    if (roles.includes("web")) {
+      web = await listen({ fetch: startingUp(health) }, config.web.listen);
+      const listener = web;
+      stack.push({ name: "web", stop: () => listener.close() });
+    }
+
     // Database + migrations.
+    health.report("database", "degraded", "opening");
     const database = await openDatabase({
       url: config.database.url,
       dataDir: config.dataDir,
@@ -139,26 +182,6 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     const store = createRegistrationStore(database.db, () => {
       for (const listener of outboxListeners) listener();
     });
-
-    // Homeserver client. An unreachable homeserver is not fatal: the service starts, says so, and keeps checking.
-    const homeserver = createSynapseClient({
-      url: config.homeserver.url,
-      serverName: config.homeserver.serverName,
-      adminToken: config.homeserver.adminToken,
-      registrationSharedSecret: config.homeserver.registrationSharedSecret,
-      timeoutMs: config.homeserver.requestTimeoutMs,
-    });
-    const checkHomeserver = async () => {
-      const result = await homeserver.checkHealth();
-      if (result.ok)
-        health.report("homeserver", "ok", result.version ? `Synapse ${result.version}` : undefined);
-      else health.report("homeserver", "down", `${config.homeserver.url}: ${result.error}`);
-    };
-    health.report("homeserver", "degraded", "checking");
-    void checkHomeserver();
-    const homeserverProbe = setInterval(() => void checkHomeserver(), 15_000);
-    homeserverProbe.unref();
-    stack.push({ name: "homeserver probe", stop: () => clearInterval(homeserverProbe) });
 
     // Mail (SMTP, or .eml files under dataDir/mail) is sent by the jobs role only. Role modules are imported only
     // where their role runs: a bot-only process never loads the web stack, nodemailer or libsodium.
@@ -215,11 +238,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     stack.push({ name: "database probe", stop: () => clearInterval(probe) });
 
     // HTTP listeners.
-    let web: Listener | undefined;
-    if (roles.includes("web")) {
+    if (web) {
       const { createWebApp } = await import("./web/app.ts");
-      web = await listen(createWebApp(deps), config.web.listen);
-      stack.push({ name: "web", stop: () => web!.close() });
+      web.use(createWebApp(deps));
       logger.info({ url: web.url }, "web listening");
     }
     let internal: Listener | undefined;

@@ -9,6 +9,8 @@ export interface Listener {
   host: string;
   port: number;
   url: string;
+  /** Serves another app from now on (the start-up answer is replaced by the real site once it is built). */
+  use(app: Pick<Hono, "fetch">): void;
   close(): Promise<void>;
 }
 
@@ -22,8 +24,10 @@ export function parseListen(value: string): { host: string; port: number } {
 // Hono's generics vary per app; the listener only needs `fetch`.
 export async function listen(app: Pick<Hono, "fetch">, address: string): Promise<Listener> {
   const { host, port } = parseListen(address);
+  let current = app;
+  const fetch: Hono["fetch"] = (request, env, context) => current.fetch(request, env, context);
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    const s = serve({ fetch, hostname: host, port }, () => resolve(s));
     s.once("error", reject);
   });
   // Keep-alive sockets would hold close() open until they time out.
@@ -33,6 +37,9 @@ export async function listen(app: Pick<Hono, "fetch">, address: string): Promise
     host,
     port: info.port,
     url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${info.port}`,
+    use(next) {
+      current = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describe } from "vitest";
 import { databaseKinds } from "../support/database.ts";
+import { spawnService } from "../support/process.ts";
 import { startTestService, type TestService } from "../support/service.ts";
 
 for (const kind of databaseKinds) {
@@ -79,6 +80,45 @@ describe("metrics allow-list", () => {
     try {
       const response = await fetch(`${service.url}/metrics`, { headers: { "x-forwarded-for": "10.1.2.3" } });
       expect(response.status).toBe(403);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe("first start of the embedded database", () => {
+  it("answers on the web port while the database is created: /healthz says starting (503), then ready", async () => {
+    // A fresh data directory: PGlite creates its cluster first, which takes a moment.
+    const service = await spawnService(
+      { VESTIBULE_HOMESERVER_URL: "http://127.0.0.1:9" },
+      { readyWhen: (output) => output.includes("starting vestibule") },
+    );
+    try {
+      const seen: {
+        status: number;
+        body: { status: string; components: Record<string, { detail?: string }> };
+      }[] = [];
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        try {
+          const response = await fetch(`${service.url}/healthz`);
+          seen.push({
+            status: response.status,
+            body: (await response.json()) as (typeof seen)[number]["body"],
+          });
+          if (response.status === 200) break;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const starting = seen.find((s) => s.body.status === "starting");
+      expect(starting, "an answer while starting").toBeDefined();
+      expect(starting!.status).toBe(503);
+      expect(starting!.body.components["database"]?.detail).toBe("opening");
+      expect(seen.at(-1)?.status).toBe(200);
+      const page = await fetch(`${service.url}/`);
+      expect(page.status).toBe(200);
     } finally {
       await service.stop();
     }
