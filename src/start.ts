@@ -350,7 +350,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     let bot: BotRole | undefined;
     if (roles.includes("bot")) {
       const { startBotRole } = await import("./bot/bot.ts");
-      const { loginCommand, permissionCommands, tokenCommands } = await import("./bot/more.commands.ts");
+      const { banCommands, loginCommand, permissionCommands, tokenCommands } =
+        await import("./bot/more.commands.ts");
       const prefix = config.bot.commandPrefix;
       const extraCommands = [
         ...(config.homeserver.adminToken
@@ -362,6 +363,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
             })
           : []),
         ...permissionCommands({ db: database.db, clock, prefix }),
+        ...banCommands({ db: database.db, clock, prefix }),
         loginCommand({ db: database.db, clock, publicUrl: config.publicUrl }),
       ];
       bot = startBotRole({

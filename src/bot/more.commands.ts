@@ -1,5 +1,5 @@
 // Commands beyond deciding requests: the homeserver's registration tokens (!token), who may manage them (!allow,
-// !disallow, !allowed), and a one-time login link for the web portal (!login).
+// !disallow, !allowed), bans (!ban, !unban, !bans), and a one-time login link for the web portal (!login).
 import { hashToken, randomToken } from "../crypto/index.ts";
 import type { Db } from "../db/database.ts";
 import {
@@ -9,9 +9,11 @@ import {
   removePermission,
   setBotState,
 } from "../db/bot.repository.ts";
+import { addBan, listBans, removeBan } from "../db/ban.repository.ts";
 import { insertSecretToken } from "../db/secret-token.repository.ts";
 import { isTokenString, type TokenService, type TokenView } from "../homeserver/invite-tokens.ts";
 import { formatDuration, parseDuration } from "../registration/duration.ts";
+import { banKinds, describeBan, isBanKind, parseBanValue, type BanKind } from "../registration/policy.ts";
 import type { CommandSpec } from "./commands.ts";
 import { plain } from "./render.ts";
 
@@ -240,4 +242,80 @@ export function loginCommand(deps: { db: Db; clock: () => Date; publicUrl: strin
       return plain(`${ctx.sender}: I sent you a login link in a direct message.`);
     },
   };
+}
+
+/** !ban, !unban, !bans: the same bans as `vestibule bans` and the portal, from the moderators' room. */
+export function banCommands(deps: { db: Db; clock: () => Date; prefix: string }): CommandSpec[] {
+  const p = deps.prefix;
+  const kinds = banKinds.join("|");
+  return [
+    {
+      name: "ban",
+      usage: `ban ${kinds} VALUE [duration] [reason…]`,
+      summary:
+        "refuse sign-ups from an IP/CIDR, email address, domain or username pattern; e.g. ban domain spam.example 30d",
+      permission: "moderator",
+      async run(command, ctx) {
+        const [kind, raw, ...more] = command.args;
+        if (!isBanKind(kind) || raw === undefined)
+          return plain(`Usage: ${p}ban ${kinds} VALUE [duration like 30d] [reason]`);
+        const value = parseBanValue(kind, raw);
+        if (!value.ok) return plain(`Cannot ban that: ${value.error}.`);
+        const duration = more[0] === undefined ? null : parseDuration(more[0]);
+        const reason = (duration === null ? more : more.slice(1)).join(" ").trim();
+        if (reason.length > 500) return plain("The reason is longer than 500 characters.");
+        const now = deps.clock();
+        const result = await addBan(deps.db, {
+          kind,
+          value: value.value,
+          reason: reason || null,
+          expiresAt: duration === null ? null : new Date(now.getTime() + duration),
+          createdBy: ctx.sender,
+          now,
+        });
+        return plain(
+          `${result.created ? "Banned" : "Updated the ban on"} ${kind} ${value.value} (#${result.id}, ${
+            duration === null ? "permanent" : `for ${formatDuration(duration)}`
+          }${reason ? `: ${reason}` : ""}).`,
+        );
+      },
+    },
+    {
+      name: "unban",
+      usage: `unban ID | unban ${kinds} VALUE`,
+      summary: "lift a ban",
+      permission: "moderator",
+      async run(command) {
+        const [first, second, extra] = command.args;
+        let target: { id: number } | { kind: BanKind; value: string };
+        if (first !== undefined && /^#?\d{1,9}$/.test(first) && second === undefined)
+          target = { id: Number(first.replace("#", "")) };
+        else if (isBanKind(first) && second !== undefined && extra === undefined) {
+          const value = parseBanValue(first, second);
+          if (!value.ok) return plain(`Cannot read that: ${value.error}.`);
+          target = { kind: first, value: value.value };
+        } else return plain(`Usage: ${p}unban ID, or ${p}unban ${kinds} VALUE (${p}bans lists them)`);
+        const removed = await removeBan(deps.db, target);
+        return plain(removed === 0 ? "No such ban." : "Ban lifted.");
+      },
+    },
+    {
+      name: "bans",
+      usage: "bans",
+      summary: "list the bans in force",
+      permission: "moderator",
+      async run() {
+        const now = deps.clock();
+        const bans = await listBans(deps.db, { includeExpired: false, now });
+        return plain(
+          bans.length === 0
+            ? "No bans in force."
+            : [
+                `${bans.length} ban${bans.length === 1 ? "" : "s"} in force:`,
+                ...bans.map((b) => describeBan(b, now)),
+              ].join("\n"),
+        );
+      },
+    },
+  ];
 }

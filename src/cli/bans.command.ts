@@ -1,17 +1,15 @@
 // vestibule bans add|list|remove: bans on IPs/CIDRs, email addresses, email domains and username patterns.
 import { addBan, listBans, removeBan } from "../db/ban.repository.ts";
 import { parseDuration } from "../registration/duration.ts";
-import { parseBanValue, type BanKind } from "../registration/policy.ts";
+import { banKinds, describeBan, isBanKind, parseBanValue, type BanKind } from "../registration/policy.ts";
 import { UsageError, type Command } from "./command.ts";
 import { cliActorName, withCliDeps } from "./deps.ts";
 
-const kinds: readonly BanKind[] = ["ip", "email", "domain", "username"];
-
 function parseKind(value: string | undefined): BanKind {
-  if (value === undefined || !(kinds as readonly string[]).includes(value)) {
-    throw new UsageError(`the kind must be one of ${kinds.join(", ")}${value ? ` (got "${value}")` : ""}`);
+  if (!isBanKind(value)) {
+    throw new UsageError(`the kind must be one of ${banKinds.join(", ")}${value ? ` (got "${value}")` : ""}`);
   }
-  return value as BanKind;
+  return value;
 }
 
 export const bansCommand: Command = {
@@ -82,14 +80,7 @@ export const bansCommand: Command = {
       }
       const bans = await listBans(database.db, { includeExpired: ctx.options["all"] === true, now });
       if (bans.length === 0) ctx.out("no bans");
-      for (const ban of bans) {
-        const expiry = ban.expiresAt
-          ? `${ban.expiresAt <= now ? "expired" : "until"} ${ban.expiresAt.toISOString()}`
-          : "permanent";
-        ctx.out(
-          `#${ban.id}  ${ban.kind.padEnd(8)} ${ban.value}  (${expiry}; by ${ban.createdBy})${ban.reason ? `  ${ban.reason}` : ""}`,
-        );
-      }
+      for (const ban of bans) ctx.out(describeBan(ban, now));
       return { exitCode: 0 };
     });
   },

@@ -161,6 +161,20 @@ export function matchingBan(bans: readonly Ban[], subject: BanSubject, now: Date
   });
 }
 
+export const banKinds: readonly BanKind[] = ["ip", "email", "domain", "username"];
+
+export function isBanKind(value: string | undefined): value is BanKind {
+  return value !== undefined && (banKinds as readonly string[]).includes(value);
+}
+
+/** One line about a ban, the same in the CLI and the moderators' room. */
+export function describeBan(ban: Ban & { createdBy: string }, now: Date): string {
+  const expiry = ban.expiresAt
+    ? `${ban.expiresAt <= now ? "expired" : "until"} ${ban.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC`
+    : "permanent";
+  return `#${ban.id}  ${ban.kind.padEnd(8)} ${ban.value}  (${expiry}; by ${ban.createdBy})${ban.reason ? `  ${ban.reason}` : ""}`;
+}
+
 /** Checks the value of a new ban for its kind; returns the normalised value or why it is not valid. */
 export function parseBanValue(
   kind: BanKind,
