@@ -21,6 +21,6 @@ fi
 if [ "${1:-}" = "bench" ]; then
   shift
   bash scripts/prepare-tests.sh
-  exec node bench/run.ts "$@"
+  exec node --expose-gc bench/run.ts "$@"
 fi
 exec bash bin/vestibule "$@"
