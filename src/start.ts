@@ -13,7 +13,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import type { RegistrationStore } from "./registration/ports.ts";
 import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./jobs/outbox.ts";
 import { listen, type Listener } from "./web/listen.ts";
-import { createSynapseClient, type HomeserverClient } from "./homeserver/index.ts";
+import { homeserverClientFor, type HomeserverClient } from "./homeserver/index.ts";
 import type { Mailer } from "./mail/transport.ts";
 import { createDeleteTokenHandler, createProvisionHandler } from "./homeserver/provision.ts";
 import {
@@ -123,13 +123,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
 
   try {
     // Homeserver client. An unreachable homeserver is not fatal: the service starts, says so, and keeps checking.
-    const homeserver = createSynapseClient({
-      url: config.homeserver.url,
-      serverName: config.homeserver.serverName,
-      adminToken: config.homeserver.adminToken,
-      registrationSharedSecret: config.homeserver.registrationSharedSecret,
-      timeoutMs: config.homeserver.requestTimeoutMs,
-    });
+    const homeserver = homeserverClientFor(config.homeserver);
     const checkHomeserver = async () => {
       const result = await homeserver.checkHealth();
       if (result.ok)

@@ -2,7 +2,7 @@
 import type { Config } from "../config/index.ts";
 import { openDatabase, type DatabaseHandle } from "../db/database.ts";
 import { migrateToLatest } from "../db/migrate.ts";
-import { createSynapseClient, type HomeserverClient } from "../homeserver/index.ts";
+import { homeserverClientFor, type HomeserverClient } from "../homeserver/index.ts";
 
 export interface CliDeps {
   database: DatabaseHandle;
@@ -13,13 +13,7 @@ export async function withCliDeps<T>(config: Config, work: (deps: CliDeps) => Pr
   const database = await openDatabase({ url: config.database.url, dataDir: config.dataDir, poolSize: 2 });
   try {
     await migrateToLatest(database.db);
-    const homeserver = createSynapseClient({
-      url: config.homeserver.url,
-      serverName: config.homeserver.serverName,
-      adminToken: config.homeserver.adminToken,
-      registrationSharedSecret: config.homeserver.registrationSharedSecret,
-      timeoutMs: config.homeserver.requestTimeoutMs,
-    });
+    const homeserver = homeserverClientFor(config.homeserver);
     return await work({ database, homeserver });
   } finally {
     await database.close();

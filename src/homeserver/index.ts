@@ -1,5 +1,6 @@
 export {
   createSynapseClient,
+  homeserverClientFor,
   sharedSecretMac,
   unknowablePassword,
   type Availability,

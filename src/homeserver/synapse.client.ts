@@ -221,6 +221,23 @@ function reasonOfUsernameError(errcode: string | undefined): "taken" | "invalid"
   return undefined;
 }
 
+/** The client for the configured homeserver (`homeserver.*` in the config). */
+export function homeserverClientFor(homeserver: {
+  url: string;
+  serverName: string;
+  adminToken?: string | undefined;
+  registrationSharedSecret?: string | undefined;
+  requestTimeoutMs: number;
+}): HomeserverClient {
+  return createSynapseClient({
+    url: homeserver.url,
+    serverName: homeserver.serverName,
+    adminToken: homeserver.adminToken,
+    registrationSharedSecret: homeserver.registrationSharedSecret,
+    timeoutMs: homeserver.requestTimeoutMs,
+  });
+}
+
 export function createSynapseClient(options: SynapseClientOptions): HomeserverClient {
   const http: HttpOptions = {
     baseUrl: options.url.replace(/\/+$/, ""),

@@ -183,6 +183,22 @@ describe("votes and commands", () => {
     });
   });
 
+  async function ask(user: typeof room.moderator, command: string): Promise<string> {
+    const sent = await say(synapse, user, room.roomId, command);
+    const reply = await waitForEvent(
+      synapse,
+      room.moderator,
+      room.roomId,
+      (e) => e.sender === room.bot.userId && e.content["m.relates_to"]?.["m.in_reply_to"]?.event_id === sent,
+    );
+    return textOf(reply);
+  }
+  const apply = async (email: string) => {
+    const web = new WebClient(service.url);
+    await web.get("/");
+    return (await web.postForm("/register", { ...newApplicant({ email }) })).status;
+  };
+
   it("answers malformed commands, unknown IDs and non-moderators clearly, changing nothing", async () => {
     const { request } = await pendingWithMessage(service);
     const cases: [typeof room.moderator, string, string][] = [
@@ -195,19 +211,29 @@ describe("votes and commands", () => {
       [room.moderator, "!pending", `#${request.id}`],
       [room.member, "!help", "!approve ID — vote to approve a request"],
     ];
-    for (const [user, command, answer] of cases) {
-      const sent = await say(synapse, user, room.roomId, command);
-      const reply = await waitForEvent(
-        synapse,
-        room.moderator,
-        room.roomId,
-        (e) =>
-          e.sender === room.bot.userId && e.content["m.relates_to"]?.["m.in_reply_to"]?.event_id === sent,
-      );
-      expect(textOf(reply), command).toContain(answer);
-    }
+    for (const [user, command, answer] of cases) expect(await ask(user, command), command).toContain(answer);
     expect((await service.deps.store.getRequest(request.id))?.state).toBe("pending");
     expect(await votes(service, request.id)).toEqual([]);
+  });
+
+  it("!ban refuses sign-ups at once, !bans lists it, !unban lifts it; members and bad values change nothing", async () => {
+    expect(await ask(room.member, "!ban domain spam.example")).toContain("only moderators");
+    expect(await ask(room.moderator, "!ban ip not-an-address")).toContain("Cannot ban that");
+    expect(await ask(room.moderator, "!ban planet mars")).toContain("Usage: !ban ip|email|domain|username");
+    expect(await service.deps.database.db.selectFrom("ban").selectAll().execute()).toEqual([]);
+
+    expect(await ask(room.moderator, "!ban domain Spam.Example 30d bot wave")).toMatch(
+      /Banned domain spam\.example \(#\d+, for 30d: bot wave\)/,
+    );
+    expect(await apply("someone@spam.example")).toBe(403);
+    const listed = await ask(room.moderator, "!bans");
+    expect(listed).toContain("spam.example");
+    expect(listed).toContain(`by ${room.moderator.userId}`);
+    expect(listed).toContain("bot wave");
+
+    expect(await ask(room.moderator, "!unban domain spam.example")).toContain("Ban lifted.");
+    expect(await ask(room.moderator, "!unban domain spam.example")).toContain("No such ban.");
+    expect(await apply("someone-else@spam.example")).toBe(303);
   });
 
   it("refuses commands from outside the moderators' room", async () => {
@@ -228,55 +254,6 @@ describe("votes and commands", () => {
     );
     expect(Object.keys(members.body["joined"] as object)).not.toContain(room.bot.userId);
     expect((await service.deps.store.getRequest(request.id))?.state).toBe("pending");
-  });
-});
-
-describe("bans from the room", () => {
-  let room: ModeratorRoom;
-  let service: TestService;
-  beforeAll(async () => {
-    room = await createModeratorRoom(synapse);
-    service = await startTestService({ config: botConfig(room) });
-    await waitForBotReady(service);
-  });
-  afterAll(async () => {
-    await service?.stop();
-  });
-
-  async function ask(user: typeof room.moderator, command: string): Promise<string> {
-    const sent = await say(synapse, user, room.roomId, command);
-    const reply = await waitForEvent(
-      synapse,
-      room.moderator,
-      room.roomId,
-      (e) => e.sender === room.bot.userId && e.content["m.relates_to"]?.["m.in_reply_to"]?.event_id === sent,
-    );
-    return textOf(reply);
-  }
-  const apply = async (email: string) => {
-    const web = new WebClient(service.url);
-    await web.get("/");
-    return (await web.postForm("/register", { ...newApplicant({ email }) })).status;
-  };
-
-  it("!ban refuses sign-ups at once, !bans lists it, !unban lifts it; members and bad values change nothing", async () => {
-    expect(await ask(room.member, "!ban domain spam.example")).toContain("only moderators");
-    expect(await ask(room.moderator, "!ban ip not-an-address")).toContain("Cannot ban that");
-    expect(await ask(room.moderator, "!ban planet mars")).toContain("Usage: !ban ip|email|domain|username");
-    expect(await service.deps.database.db.selectFrom("ban").selectAll().execute()).toEqual([]);
-
-    expect(await ask(room.moderator, "!ban domain Spam.Example 30d bot wave")).toMatch(
-      /Banned domain spam\.example \(#\d+, for 30d: bot wave\)/,
-    );
-    expect(await apply("someone@spam.example")).toBe(403);
-    const listed = await ask(room.moderator, "!bans");
-    expect(listed).toContain("spam.example");
-    expect(listed).toContain(`by ${room.moderator.userId}`);
-    expect(listed).toContain("bot wave");
-
-    expect(await ask(room.moderator, "!unban domain spam.example")).toContain("Ban lifted.");
-    expect(await ask(room.moderator, "!unban domain spam.example")).toContain("No such ban.");
-    expect(await apply("someone-else@spam.example")).toBe(303);
   });
 });
 
