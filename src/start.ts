@@ -1,6 +1,7 @@
-// The composition root: builds every part from the config, in a fixed order (config → logger → database +
-// migrations → homeserver client → mail → HTTP listeners → bot → jobs), and returns { stop() }, which takes them
-// down in reverse. Production (`vestibule serve`) and the end-to-end tests call this same function.
+// The composition root: builds every part from the config, in a fixed order (config → logger → homeserver client →
+// web port with a start-up answer → database + migrations → mail → web site and internal API → jobs → bot), and
+// returns { stop() }, which takes them down in reverse. Production (`vestibule serve`) and the end-to-end tests call
+// this same function.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Config } from "./config/index.ts";
@@ -254,7 +255,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       logger.info({ url: internal.url }, "internal API listening");
     }
 
-    // Jobs: the outbox worker for the side effects this process can carry out, and the scheduled jobs.
+    // Jobs: the outbox worker for the side effects this process can carry out, and the scheduled jobs. (The mailer
+    // exists exactly when the jobs role runs here.)
     if (mailer) {
       const { createEmailHandler } = await import("./mail/email.handler.ts");
       const handlers: Record<string, OutboxHandler> = {
