@@ -1,6 +1,6 @@
 // What the benchmarks share: a PostgreSQL database, the service as a separate process (so the load generator and
-import type { Request } from "autocannon";
 // the service each get a core), latency percentiles.
+import type { Request } from "autocannon";
 import { ensurePostgres, createScratchDatabase } from "../test/support/postgres.ts";
 import { spawnService, type ServiceProcess } from "../test/support/process.ts";
 

@@ -136,7 +136,6 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
           },
           "outbox row will be retried",
         );
-        scheduleRetryWake(delay);
       }
     } catch (error) {
       // The database went away between the side effect and its record. The lease expires and the row is retried.
@@ -146,7 +145,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return outcome.status;
   }
 
-  // One timer, for the earliest known retry; the scheduled drain is the safety net.
+  // One timer, for the earliest row not yet due (set after each drain); the scheduled drain is the safety net.
   let retryAt = Infinity;
   function scheduleRetryWake(delay: number) {
     if (stopped) return;
@@ -203,6 +202,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         const count = await drainOnce(summary, now ?? clock());
         if (count < batchSize) break;
       }
+      // Rows that are not due yet (a retry's backoff, another worker's lease): wake up when the first one is.
+      if (!stopped) {
+        const next = await nextOutboxClaimAt(options.db, kinds).catch(() => null);
+        // At least 100 ms (a row just out of reach, a fixed test clock), at most 15 minutes (the scheduled drain
+        // runs long before that anyway).
+        if (next) scheduleRetryWake(Math.min(Math.max(next.getTime() - clock().getTime(), 100), 900_000));
+      }
       return summary;
     },
     wake() {
@@ -221,13 +227,6 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
             scheduleRetryWake(backoff.baseMs);
           }
         } while (again && !stopped);
-        // Rows that are not due yet (a retry's backoff, another worker's lease): wake up when the first one is.
-        if (!stopped) {
-          const next = await nextOutboxClaimAt(options.db, kinds).catch(() => null);
-          // At least 100 ms (a row just out of reach, a fixed test clock), at most 15 minutes (the scheduled drain
-          // runs long before that anyway).
-          if (next) scheduleRetryWake(Math.min(Math.max(next.getTime() - clock().getTime(), 100), 900_000));
-        }
       };
       running = loop().finally(() => {
         running = null;
