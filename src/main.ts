@@ -122,8 +122,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Keeps a service running until SIGTERM/SIGINT, then stops it cleanly; a second signal exits at once. */
-function runUntilSignalled(service: { stop(): Promise<void> }): Promise<number> {
+/**
+ * Keeps a service running until SIGTERM/SIGINT, then stops it cleanly; a second signal exits at once. The service
+ * logs the signal with what it stops, so the log says why the process ended.
+ */
+function runUntilSignalled(service: { stop(reason?: string): Promise<void> }): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -132,7 +135,7 @@ function runUntilSignalled(service: { stop(): Promise<void> }): Promise<number> 
         process.exit(1);
       }
       stopping = true;
-      service.stop().then(
+      service.stop(signal).then(
         () => resolve(0),
         (error: unknown) => {
           process.stderr.write(`vestibule: error while stopping: ${String(error)}\n`);

@@ -4,7 +4,7 @@
 // this same function.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type { Config } from "./config/index.ts";
+import { envNameFor, type Config } from "./config/index.ts";
 import { openDatabase, pingDatabase, type DatabaseHandle } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { createRegistrationStore, OUTBOX_CHANNEL } from "./db/registration.store.ts";
@@ -93,7 +93,30 @@ export interface Service {
   internal: Listener | undefined;
   outbox: OutboxWorker | undefined;
   bot: BotRole | undefined;
-  stop(): Promise<void>;
+  /** Stops everything in reverse start order; `reason` (e.g. "SIGTERM") goes into the log line. */
+  stop(reason?: string): Promise<void>;
+}
+
+/** "0.0.0.0:8080 (all IPv4 interfaces)": the wildcard addresses are what operators most often misread. */
+function describeAddress(address: string): string {
+  if (address.startsWith("0.0.0.0:")) return `${address} (all IPv4 interfaces)`;
+  if (address.startsWith("[::]:")) return `${address} (all interfaces)`;
+  return address;
+}
+
+/** The bot's, jobs' and homeserver's state as "status (detail)", for the start and stop lines. */
+function componentStates(health: Health): Record<string, string> {
+  const states: Record<string, string> = {};
+  for (const name of ["bot", "jobs", "homeserver", "mail"] as const) {
+    const state = health.get(name);
+    if (state) states[name] = state.detail ? `${state.status} (${state.detail})` : state.status;
+  }
+  return states;
+}
+
+/** The config key and variable behind a listener, so that a taken port names what to change. */
+function listenSetting(section: "web" | "internal") {
+  return { key: `${section}.listen`, envName: envNameFor([section, "listen"]) };
 }
 
 export async function start(config: Config, options: StartOptions = {}): Promise<Service> {
@@ -141,7 +164,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     // takes a few seconds) /healthz reports what is known so far with 503, and pages ask to retry shortly.
     let web: Listener | undefined;
     if (roles.includes("web")) {
-      web = await listen({ fetch: startingUp(health) }, config.web.listen);
+      web = await listen({ fetch: startingUp(health) }, config.web.listen, listenSetting("web"));
       const listener = web;
       stack.push({ name: "web", stop: () => listener.close() });
     }
@@ -236,7 +259,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     if (web) {
       const { createWebApp } = await import("./web/app.ts");
       web.use(createWebApp(deps));
-      logger.info({ url: web.url }, "web listening");
+      logger.info({ address: web.address }, `web listening on ${describeAddress(web.address)}`);
     }
     let internal: Listener | undefined;
     if (roles.includes("internal")) {
@@ -249,10 +272,13 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         logger,
         clock,
       });
-      internal = await listen(app, config.internal.listen);
+      internal = await listen(app, config.internal.listen, listenSetting("internal"));
       const listener = internal;
       stack.push({ name: "internal", stop: () => listener.close() });
-      logger.info({ url: internal.url }, "internal API listening");
+      logger.info(
+        { address: internal.address },
+        `internal API listening on ${describeAddress(internal.address)}`,
+      );
     }
 
     // Jobs: the outbox worker for the side effects this process can carry out, and the scheduled jobs. (The mailer
@@ -379,6 +405,15 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       health.report("bot", "disabled", "role not running here");
     }
 
+    // One line that says what this process runs, and the same picture when it stops (with why).
+    const running = () => ({
+      roles,
+      database: database.kind,
+      web: web?.address,
+      internal: internal?.address,
+      ...componentStates(health),
+    });
+    logger.info(running(), `vestibule started (${roles.join(", ")}; ${database.kind})`);
     return {
       deps,
       roles,
@@ -386,7 +421,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       internal,
       outbox,
       bot,
-      stop: stopAll,
+      async stop(reason) {
+        logger.info({ ...running(), reason }, `stopping vestibule${reason ? ` (${reason})` : ""}`);
+        await stopAll();
+        logger.info("vestibule stopped");
+      },
     };
   } catch (error) {
     await stopAll();

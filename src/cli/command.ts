@@ -17,7 +17,7 @@ export interface CommandContext {
 }
 
 /** A long-running command returns the service; main stops it on SIGTERM/SIGINT. */
-export type CommandResult = { exitCode: number } | { service: { stop(): Promise<void> } };
+export type CommandResult = { exitCode: number } | { service: { stop(reason?: string): Promise<void> } };
 
 export interface Command {
   name: string;

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { configSchema, secrets } from "./schema.ts";
+import { closest } from "./suggest.ts";
 
 export interface Leaf {
   path: string[];
@@ -13,8 +14,16 @@ export interface Leaf {
   secret: boolean;
 }
 
-/** Variables that are not config keys but belong to Vestibule. */
-const reservedNames = new Set(["VESTIBULE_CONFIG"]);
+/**
+ * Variables that are not config keys but belong to Vestibule: the config file's path, and the test tooling's
+ * switches (documented in the README), which a developer may well have exported in the shell that runs the service.
+ */
+const reservedNames = new Set([
+  "VESTIBULE_CONFIG",
+  "VESTIBULE_SYNAPSE_ROOT",
+  "VESTIBULE_TEST_PORT_BASE",
+  "VESTIBULE_TEST_KEEP",
+]);
 
 function snake(part: string): string {
   return part.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
@@ -47,6 +56,41 @@ function collectLeaves(schema: z.ZodType, path: string[], out: Leaf[]) {
     return;
   }
   out.push({ path, envName: envNameFor(path), schema: inner, secret });
+}
+
+/**
+ * The keys the schema allows at a path of the input (array indexes step into the element schema), e.g. ["web"] →
+ * listen, trustedProxies, …; [] for a path that is no object in the schema.
+ */
+export function keysAt(path: readonly PropertyKey[]): string[] {
+  let node: z.ZodType = configSchema;
+  for (const key of path) {
+    const { inner } = unwrap(node);
+    if (inner instanceof z.ZodObject) {
+      const shape: Record<string, z.ZodType> = inner.shape;
+      const child = shape[String(key)];
+      if (!child) return [];
+      node = child;
+    } else if (inner instanceof z.ZodArray && typeof key === "number") {
+      node = inner.element as z.ZodType;
+    } else return [];
+  }
+  const { inner } = unwrap(node);
+  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+}
+
+/** Every object path of the schema ("web", "web.rateLimits", …), for keys put at the wrong level. */
+export function sectionPaths(): string[][] {
+  const out: string[][] = [];
+  const walk = (schema: z.ZodType, path: string[]) => {
+    const { inner } = unwrap(schema);
+    if (!(inner instanceof z.ZodObject)) return;
+    out.push(path);
+    const shape: Record<string, z.ZodType> = inner.shape;
+    for (const [key, child] of Object.entries(shape)) walk(child, [...path, key]);
+  };
+  walk(configSchema, []);
+  return out;
 }
 
 let cachedLeaves: Leaf[] | undefined;
@@ -106,6 +150,15 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   node[path[path.length - 1]!] = value;
 }
 
+/** "… is not a known setting", with the closest real variable when the name looks like a typo of one. */
+function unknownVariable(name: string, known: Iterable<string>): string {
+  const strip = (n: string) => n.slice("VESTIBULE_".length);
+  const byStripped = new Map([...known].map((n) => [strip(n), n]));
+  const near = closest(strip(name), byStripped.keys());
+  const hint = near === undefined ? "" : `; did you mean ${byStripped.get(near)}?`;
+  return `config: ${name} is not a known setting${hint}`;
+}
+
 export interface EnvOverrides {
   values: Record<string, unknown>;
   /** Key path (dotted) → the variable that set it, for error messages. */
@@ -125,7 +178,7 @@ export function readEnvOverrides(env: Readonly<Record<string, string | undefined
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith("VESTIBULE_") || raw === undefined || reservedNames.has(name)) continue;
     const leaf = byName.get(name);
-    if (!leaf) throw new AppError("config", `config: ${name} is not a known setting`);
+    if (!leaf) throw new AppError("config", unknownVariable(name, byName.keys()));
     let text = raw;
     if (name.endsWith("_FILE") && name !== leaf.envName) {
       try {

@@ -1,13 +1,14 @@
 // Loads the configuration: the file (--config PATH, VESTIBULE_CONFIG, ./config.ts, or none), then environment
 // overrides, then the schema. Any problem becomes one line naming the key.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
+import { basename, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { AppError } from "../errors.ts";
-import { readEnvOverrides, envNameFor } from "./env.ts";
+import { readEnvOverrides, envNameFor, keysAt, sectionPaths } from "./env.ts";
 import { configSchema, type Config } from "./schema.ts";
+import { closest } from "./suggest.ts";
 
 export interface LoadOptions {
   /** --config PATH */
@@ -46,11 +47,79 @@ async function readConfigFile(file: string): Promise<unknown> {
   try {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new AppError("config", `config: cannot load ${file}: ${message}`, { cause: error });
+    throw new AppError("config", describeLoadError(file, error), { cause: error });
   }
   if (module.default === undefined) throw new AppError("config", `config: ${file} has no default export`);
   return module.default;
+}
+
+/** Where in a source file an error points, and that line of the file. */
+interface SourceLocation {
+  file: string;
+  line: number;
+  column: number | undefined;
+}
+
+/**
+ * Finds the location of an error thrown while importing the config file. Node reports a syntax error (from its
+ * TypeScript stripper or from V8) with a stack that starts "FILE:LINE", then the source, then a line of carets
+ * under the offending token; an error thrown while the file runs has a stack frame "at file://FILE:LINE:COLUMN".
+ * Neither is in the message, which is all an operator saw before.
+ */
+export function locateError(error: unknown, file: string): SourceLocation | undefined {
+  if (!(error instanceof Error) || !error.stack) return undefined;
+  const lines = error.stack.split("\n");
+  const header = /^(?:file:\/\/)?(\/.*?):(\d+)$/.exec(lines[0] ?? "");
+  if (header) {
+    const caretLine = lines.findIndex((l, i) => i > 0 && /^\s*\^+\s*$/.test(l));
+    return {
+      file: decodeURIComponent(header[1]!),
+      line: Number(header[2]),
+      column: caretLine > 0 ? lines[caretLine]!.indexOf("^") + 1 : undefined,
+    };
+  }
+  // The innermost frame in the config file itself (a frame in an imported module would also do, but the config
+  // file is where the operator can act).
+  const href = pathToFileURL(file).href.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const frame = new RegExp(`${href}:(\\d+):(\\d+)`).exec(error.stack);
+  if (frame) return { file, line: Number(frame[1]), column: Number(frame[2]) };
+  // A missing import carries no position, only the resolved path: point at the import that names the file.
+  const missing = /^Cannot find (?:module|package) '([^']+)' imported from (.+)$/.exec(error.message);
+  if (missing && missing[2] === file) {
+    const name = basename(missing[1]!);
+    const source = readFileSync(file, "utf8").split(/\r?\n/);
+    const line = source.findIndex((l) => /\b(?:import|from)\b/.test(l) && l.includes(name));
+    if (line >= 0) {
+      // The column of the specifier as written ("./base.ts"), just after its opening quote.
+      const text = source[line]!;
+      const quote = Math.max(...["'", '"', "`"].map((q) => text.lastIndexOf(q, text.indexOf(name))));
+      return { file, line: line + 1, column: quote + 2 };
+    }
+  }
+  return undefined;
+}
+
+/** "config: FILE:LINE:COLUMN: message", then the offending line with a caret under the column. */
+function describeLoadError(file: string, error: unknown): string {
+  const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+  const where = locateError(error, file);
+  if (!where) return `config: cannot load ${file}: ${message}`;
+  const position = `${where.file}:${where.line}${where.column === undefined ? "" : `:${where.column}`}`;
+  let source: string | undefined;
+  try {
+    source = readFileSync(where.file, "utf8").split(/\r?\n/)[where.line - 1];
+  } catch {
+    // The location named a file we cannot read (Node internals): the position alone still helps.
+  }
+  if (source === undefined) return `config: ${position}: ${message}`;
+  const gutter = `  ${where.line} | `;
+  const shown = [`config: ${position}: ${message}`, `${gutter}${source}`];
+  if (where.column !== undefined) {
+    // Tabs stay tabs in the padding, so the caret lands under the column whatever the terminal's tab width.
+    const pad = source.slice(0, where.column - 1).replace(/[^\t]/g, " ");
+    shown.push(`${" ".repeat(gutter.length - 2)}| ${pad}^`);
+  }
+  return shown.join("\n");
 }
 
 export function configFilePath(options: LoadOptions): string | null {
@@ -77,7 +146,9 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
 export function parseConfig(input: unknown, envSources: ReadonlyMap<string, string> = new Map()): Config {
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new AppError("config", describeIssue(result.error.issues[0]!, input, envSources), {
+  // A mistyped key is the likeliest cause of everything else (a required key then looks missing): name it first.
+  const issue = result.error.issues.find((i) => i.code === "unrecognized_keys") ?? result.error.issues[0]!;
+  throw new AppError("config", describeIssue(issue, input, envSources), {
     detail: { issues: result.error.issues.length },
   });
 }
@@ -99,6 +170,23 @@ function shown(value: unknown): string {
   return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
 }
 
+/**
+ * A likely meant key for an unknown one: a near spelling at the same level first ("web.listne" → "web.listen"),
+ * else the same name at another level ("listen" at the top → "web.listen"), else a near spelling elsewhere.
+ */
+function suggestKey(path: readonly PropertyKey[], typed: string): string | undefined {
+  const prefix = path.map(String);
+  const sameLevel = closest(typed, keysAt(path));
+  if (sameLevel) return [...prefix, sameLevel].join(".");
+  // Sections nearest to where the key was written come first, so ties favour them.
+  const elsewhere = sectionPaths().flatMap((section) => keysAt(section).map((k) => [...section, k]));
+  const exact = elsewhere.find((candidate) => candidate.at(-1) === typed);
+  if (exact) return exact.join(".");
+  const byName = new Map(elsewhere.map((candidate) => [candidate.join("."), candidate.at(-1)!]));
+  const near = closest(typed, byName.values());
+  return near === undefined ? undefined : [...byName].find(([, k]) => k === near)?.[0];
+}
+
 function describeIssue(
   issue: z.core.$ZodIssue,
   input: unknown,
@@ -111,8 +199,10 @@ function describeIssue(
   };
   switch (issue.code) {
     case "unrecognized_keys": {
-      const key = [...issue.path.map(String), issue.keys[0]].join(".");
-      return `config: unknown key "${key}"`;
+      const typed = issue.keys[0]!;
+      const key = [...issue.path.map(String), typed].join(".");
+      const near = suggestKey(issue.path, typed);
+      return `config: unknown key "${key}"${near ? `; did you mean "${near}"?` : ""}`;
     }
     case "invalid_type": {
       const got = valueAt(input, issue.path);

@@ -9,6 +9,24 @@ export function isValidCron(expression: string): boolean {
   return (fields.length === 5 || fields.length === 6) && validate(expression);
 }
 
+/**
+ * Whether a job's summary reports work done: any positive count or true flag, at any depth (`{ done: 0, retried: 0 }`
+ * is idle, `{ reminded: 2 }` or `{ fileWritten: true }` is not). Strings and dates describe, they do not count. A
+ * summary that is not an object (a job returning nothing) counts as work, so no job is silenced by accident.
+ */
+export function didWork(summary: unknown): boolean {
+  if (typeof summary !== "object" || summary === null) return true;
+  const counts = (value: unknown): boolean => {
+    if (typeof value === "number") return value > 0;
+    if (typeof value === "boolean") return value;
+    if (Array.isArray(value)) return value.length > 0;
+    if (typeof value === "object" && value !== null && !(value instanceof Date))
+      return Object.values(value).some(counts);
+    return false;
+  };
+  return counts(summary);
+}
+
 export interface ScheduledJob {
   name: string;
   /** Five fields, or six with seconds first. */
@@ -38,7 +56,10 @@ export function startScheduler(
       .run(clock())
       .then(
         (summary) => {
-          log.info({ job: job.name, ms: Date.now() - started, summary }, `job ${job.name} done`);
+          // An idle service runs the outbox drain every 30 s: only runs that did something are worth a line.
+          const line = { job: job.name, ms: Date.now() - started, summary };
+          if (didWork(summary)) log.info(line, `job ${job.name} done`);
+          else log.debug(line, `job ${job.name} done (nothing to do)`);
           return summary;
         },
         (error: unknown) => {

@@ -62,7 +62,7 @@ describe("vestibule CLI: config", () => {
     await writeFile(join(dir, "bad.ts"), `export default { web: { listne: "0.0.0.0:1" } };\n`);
     const unknownKey = await vestibule(["--config", "bad.ts", "check-config"]);
     expect(unknownKey.code).toBe(2);
-    expect(unknownKey.stderr.trim()).toBe('config: unknown key "web.listne"');
+    expect(unknownKey.stderr.trim()).toBe('config: unknown key "web.listne"; did you mean "web.listen"?');
 
     const wrongType = await vestibule(["check-config"], { VESTIBULE_BOT_APPROVALS_REQUIRED: "two" });
     expect(wrongType.code).toBe(2);
@@ -79,7 +79,9 @@ describe("vestibule CLI: config", () => {
 
     const typo = await vestibule(["check-config"], { VESTIBULE_BOT_ACESS_TOKEN: "x" });
     expect(typo.code).toBe(2);
-    expect(typo.stderr.trim()).toBe("config: VESTIBULE_BOT_ACESS_TOKEN is not a known setting");
+    expect(typo.stderr.trim()).toBe(
+      "config: VESTIBULE_BOT_ACESS_TOKEN is not a known setting; did you mean VESTIBULE_BOT_ACCESS_TOKEN?",
+    );
   });
 
   it("reads a config file given by VESTIBULE_CONFIG, and secrets from _FILE variables", async () => {

@@ -27,6 +27,8 @@ export async function spawnService(
     roles?: string;
     /** For processes without the web role (no /healthz to poll): ready once the output passes this test. */
     readyWhen?: (output: string) => boolean;
+    /** How long start-up may take (default 30 s; a first PGlite start on a busy machine may need more). */
+    readyWithinMs?: number;
   } = {},
 ): Promise<ServiceProcess> {
   const port = await freePort();
@@ -55,7 +57,8 @@ export async function spawnService(
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const readyWithin = options.readyWithinMs ?? 30_000;
+  const deadline = Date.now() + readyWithin;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`vestibule exited with ${child.exitCode}:\n${output}`);
     if (options.readyWhen) {
@@ -69,7 +72,7 @@ export async function spawnService(
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`vestibule was not ready within 30 s:\n${output}`);
+      throw new Error(`vestibule was not ready within ${readyWithin / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
