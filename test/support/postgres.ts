@@ -1,12 +1,34 @@
 // A real PostgreSQL for the tests: TEST_DATABASE_URL, else the server on 127.0.0.1:5432 if it answers, else a
 // throwaway cluster of our own (initdb + pg_ctl, installing Debian's postgresql package if it is missing).
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
 
-const repo = resolve(import.meta.dirname, "../..");
+const repo = realpathSync(resolve(import.meta.dirname, "../.."));
 const ownClusterPort = 55432;
+
+/**
+ * Where the tests' own clusters live: /var/tmp/vestibule-<hash of the checkout's path>/<name>. Not inside the
+ * checkout: as root, the cluster runs as the postgres user (initdb refuses root), and a checkout under /root or in a
+ * `mktemp -d` folder is not reachable for that user. scripts/test-cleanup.sh computes the same path (sha256 of the
+ * physical path, 12 hex digits), stops the clusters and deletes the folder after the last test run.
+ */
+export const clusterBase = `/var/tmp/vestibule-${createHash("sha256").update(repo).digest("hex").slice(0, 12)}`;
+
+/**
+ * A fixed test port moved by VESTIBULE_TEST_PORT_BASE (default 18008, the main Synapse's port), like synapse.sh
+ * moves the Synapse ports: a second checkout then runs beside the first without sharing a port.
+ */
+export function testPort(port: number): number {
+  const base = Number(process.env["VESTIBULE_TEST_PORT_BASE"] ?? 18008);
+  if (!Number.isInteger(base) || base < 1024 || base > 60000)
+    throw new Error("VESTIBULE_TEST_PORT_BASE must be a port number between 1024 and 60000");
+  const moved = port + base - 18008;
+  if (moved > 65535) throw new Error(`VESTIBULE_TEST_PORT_BASE moves port ${port} beyond 65535`);
+  return moved;
+}
 
 async function answers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
@@ -32,12 +54,15 @@ function pgBinDir(): string | null {
   return null;
 }
 
-/** Runs a command as the `postgres` system user when we are root (initdb refuses to run as root). */
-function runAsPostgres(command: string, args: string[]) {
+/**
+ * Runs a command as the `postgres` system user when we are root (initdb refuses to run as root), in a directory
+ * that user may enter (the test's working directory may be a root-only checkout).
+ */
+function runAsPostgres(command: string, args: string[], cwd: string) {
   const asRoot = process.getuid?.() === 0;
   const result = asRoot
-    ? spawnSync("runuser", ["-u", "postgres", "--", command, ...args], { encoding: "utf8" })
-    : spawnSync(command, args, { encoding: "utf8" });
+    ? spawnSync("runuser", ["-u", "postgres", "--", command, ...args], { encoding: "utf8", cwd })
+    : spawnSync(command, args, { encoding: "utf8", cwd });
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
 }
 
@@ -50,12 +75,14 @@ export interface Cluster {
 }
 
 /**
- * A PostgreSQL cluster of the tests' own under .cache/<name> (initdb + pg_ctl, installing Debian's postgresql
- * package when missing). Fault tests use their own so that restarting it disturbs nobody else.
+ * A PostgreSQL cluster of the tests' own under clusterBase/<name> (initdb + pg_ctl, installing Debian's postgresql
+ * package when missing). Fault tests use their own so that restarting it disturbs nobody else. `port` is moved by
+ * VESTIBULE_TEST_PORT_BASE (testPort).
  */
-export async function startCluster(name: string, port: number): Promise<Cluster> {
+export async function startCluster(name: string, fixedPort: number): Promise<Cluster> {
+  const port = testPort(fixedPort);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const dir = join(repo, ".cache", name);
+  const dir = join(clusterBase, name);
   const dataDir = join(dir, "data");
   let bin = pgBinDir();
   if (!bin) {
@@ -67,10 +94,12 @@ export async function startCluster(name: string, port: number): Promise<Cluster>
     if (!bin) throw new Error("PostgreSQL is not installed and could not be installed with apt");
   }
   const pgCtl = join(bin, "pg_ctl");
-  mkdirSync(dir, { recursive: true });
+  // The base is world-traversable (the postgres user must reach its cluster); each cluster is private to its owner.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(clusterBase, 0o755);
   if (process.getuid?.() === 0) execFileSync("chown", ["-R", "postgres:postgres", dir]);
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
-    runAsPostgres(join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8"]);
+    runAsPostgres(join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8"], dir);
   }
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off`;
   const start = async () => {
@@ -81,7 +110,7 @@ export async function startCluster(name: string, port: number): Promise<Cluster>
         `port ${port} is taken by another PostgreSQL server (not the test cluster ${name} in ${dataDir}); stop it`,
       );
     }
-    runAsPostgres(pgCtl, ["-D", dataDir, "-l", join(dir, "server.log"), "-o", options, "-w", "start"]);
+    runAsPostgres(pgCtl, ["-D", dataDir, "-l", join(dir, "server.log"), "-o", options, "-w", "start"], dir);
     if (!(await answers(url))) throw new Error(`the PostgreSQL cluster ${name} did not answer`);
   };
   await start();
@@ -89,22 +118,15 @@ export async function startCluster(name: string, port: number): Promise<Cluster>
     url,
     start,
     stop() {
-      runAsPostgres(pgCtl, ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+      runAsPostgres(pgCtl, ["-D", dataDir, "-m", "fast", "-w", "stop"], dir);
       return Promise.resolve();
     },
     restart() {
-      runAsPostgres(pgCtl, [
-        "-D",
-        dataDir,
-        "-l",
-        join(dir, "server.log"),
-        "-o",
-        options,
-        "-m",
-        "fast",
-        "-w",
-        "restart",
-      ]);
+      runAsPostgres(
+        pgCtl,
+        ["-D", dataDir, "-l", join(dir, "server.log"), "-o", options, "-m", "fast", "-w", "restart"],
+        dir,
+      );
       return Promise.resolve();
     },
   };

@@ -12,17 +12,23 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 root=${VESTIBULE_SYNAPSE_ROOT:-$repo/.cache/synapse-root}
 cmd=${1:?usage: synapse.sh start|stop|status NAME [PORT] [EXTRA_YAML] [MODULES_DIR] | stop-all}
-# stop-all: stops every instance in the chroot and unmounts its /proc, so nothing outlives a CI run.
+# stop-all: stops every instance in the chroot and unmounts its /proc, so nothing outlives a test run
+# (scripts/test-cleanup.sh decides when: other checkouts may share the chroot).
 if [ "$cmd" = stop-all ]; then
+  real_root=$(cd "$root" 2>/dev/null && pwd -P) || exit 0
+  pids=()
   for pidfile in "$root"/srv/*/homeserver.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile")
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$pidfile"
+    if [ -f "$pidfile" ]; then pids+=("$(cat "$pidfile")"); rm -f "$pidfile"; fi
+  done
+  # Also every other process whose root is the chroot: an instance whose pid file was lost (a crash during start-up)
+  # would otherwise keep its port and the /proc mount busy.
+  for proc in /proc/[0-9]*; do
+    if [ "$(readlink "$proc/root" 2>/dev/null)" = "$real_root" ]; then pids+=("${proc#/proc/}"); fi
+  done
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
   done
   if mountpoint -q "$root/proc" 2>/dev/null; then umount "$root/proc" 2>/dev/null || umount -l "$root/proc" || true; fi
   exit 0
@@ -63,7 +69,14 @@ case "$cmd" in
   *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac
 
-port=${3:?port required}
+# VESTIBULE_TEST_PORT_BASE moves every test port by the same amount (the main instance's 18008 becomes the base), so
+# a second checkout with a chroot of its own can run its tests while another checkout's instances hold the usual ports.
+base=${VESTIBULE_TEST_PORT_BASE:-18008}
+if ! [[ "$base" =~ ^[0-9]+$ ]] || [ "$base" -lt 1024 ] || [ "$base" -gt 60000 ]; then
+  echo "VESTIBULE_TEST_PORT_BASE must be a port number between 1024 and 60000" >&2
+  exit 2
+fi
+port=$(( ${3:?port required} + base - 18008 ))
 extra=${4:-}
 modules=${5:-}
 [ -f "$root/.vestibule-ready" ] || bash "$here/build-chroot.sh" >&2
