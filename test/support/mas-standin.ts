@@ -110,6 +110,8 @@ export interface MasStandin {
   checkPassword(username: string, password: string): boolean;
   /** Test-only: what MAS's own sign-up page does with a token; false if it is not valid. */
   redeemRegistrationToken(token: string): boolean;
+  /** Test-only: the access token issued last by the token endpoint (to wait for its expiry). */
+  lastIssuedToken(): string | undefined;
   /** Resolves when the access token's lifetime has run out (the stand-in's own timer: an event, not a sleep). */
   tokenExpired(accessToken: string): Promise<void>;
   /** Revokes every issued token (as `mas-cli` or an operator could). */
@@ -219,6 +221,7 @@ export async function startMasStandin(options: MasStandinOptions): Promise<MasSt
   const interceptors: { match: (m: string, p: string) => boolean; answer: InterceptAnswer; left: number }[] =
     [];
   const timers = new Set<NodeJS.Timeout>();
+  let lastIssued: string | undefined;
   let baseUrl = "";
 
   const userAttributes = (u: StandinUser) => ({
@@ -735,6 +738,7 @@ export async function startMasStandin(options: MasStandinOptions): Promise<MasSt
     const violations = scope.filter((s) => !allowed(s)).map((s) => `scope '${s}' not allowed`);
     if (violations.length > 0) return answer(oauthError(403, "invalid_scope", violations.join(", ")));
     const issued = issue("mat", client.clientId, scope, ttlSeconds, null);
+    lastIssued = issued.token;
     return answer(
       new HttpAnswer(
         200,
@@ -887,6 +891,7 @@ export async function startMasStandin(options: MasStandinOptions): Promise<MasSt
       row.lastUsedAt = new Date();
       return true;
     },
+    lastIssuedToken: () => lastIssued,
     tokenExpired(accessToken) {
       const issued = tokens.get(accessToken);
       if (!issued?.expiresAt) return Promise.reject(new Error("no such token, or it never expires"));
