@@ -14,6 +14,7 @@ export interface Metrics {
   outboxProcessed: Counter<"kind" | "outcome">;
   emails: Counter<"result">;
   provisioningFailures: Counter<"reason">;
+  loginChecks: Counter<"verdict">;
   render(): Promise<string>;
   contentType: string;
 }
@@ -48,6 +49,13 @@ export function createMetrics(deps: { db: Db; health: Health }): Metrics {
     name: "vestibule_provisioning_failures_total",
     help: "Provisioning attempts that failed in this process, by reason (transient, permanent).",
     labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+
+  const loginChecks = new Counter({
+    name: "vestibule_login_checks_total",
+    help: "Password checks of the internal API by verdict (success, failure, throttled, busy — the last two are answered as failures).",
+    labelNames: ["verdict"] as const,
     registers: [registry],
   });
 
@@ -128,6 +136,7 @@ export function createMetrics(deps: { db: Db; health: Health }): Metrics {
     outboxProcessed,
     emails,
     provisioningFailures,
+    loginChecks,
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -2,7 +2,7 @@
 // web port with a start-up answer → database + migrations → mail → web site and internal API → jobs → bot), and
 // returns { stop() }, which takes them down in reverse. Production (`vestibule serve`) and the end-to-end tests call
 // this same function.
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Config } from "./config/index.ts";
 import { openDatabase, pingDatabase, type DatabaseHandle } from "./db/database.ts";
@@ -248,6 +248,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         homeserver,
         logger,
         clock,
+        hashingThreads: availableParallelism(),
+        onLoginVerdict: (verdict) => metrics.loginChecks.inc({ verdict }),
       });
       internal = await listen(app, config.internal.listen);
       const listener = internal;

@@ -135,6 +135,31 @@ export const configSchema = z
         .min(1)
         .default(1000)
         .describe("Most lookups one identity/bulk request may carry."),
+      loginThrottle: section({
+        accountFailures: z
+          .int()
+          .min(1)
+          .default(10)
+          .describe("Failed password checks per account within the window before further ones fail at once."),
+        sourceFailures: z
+          .int()
+          .min(1)
+          .default(300)
+          .describe(
+            "Failed checks per calling address within the window before accounts that failed recently are refused at once.",
+          ),
+        windowSeconds: z.int().min(1).default(300).describe("Window of the failure counts."),
+        maxQueued: z
+          .int()
+          .min(0)
+          .default(64)
+          .describe("Password verifications waiting for a hashing worker; more are answered as failures."),
+        perAccountConcurrency: z
+          .int()
+          .min(1)
+          .default(2)
+          .describe("Checks of one account running at once; more are answered as failures."),
+      }).describe("Limits on password checks (check_credentials, mxisd login, the password intercept)."),
     }).describe("The internal server-to-server API (local mode)."),
     database: section({
       url: secret(
