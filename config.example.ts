@@ -45,6 +45,14 @@ export default defineConfig({
     },
     // Most lookups in one identity/bulk request.
     bulkLookupMax: 1000,
+    // Limits on password checks (internal/README.md "Password checks under load").
+    loginThrottle: {
+      accountFailures: 10, // failures of one account per window before its checks fail at once
+      sourceFailures: 300, // failures per calling address per window before recently failed accounts are refused
+      windowSeconds: 300,
+      maxQueued: 64, // verifications waiting for a hashing worker; more are answered as failures
+      perAccountConcurrency: 2, // checks of one account at once
+    },
   },
   database: {
     // Unset: embedded PGlite under dataDir (one process). For several instances: "postgres://user:pass@host/db".
