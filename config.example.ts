@@ -27,6 +27,8 @@ export default defineConfig({
       verify: { points: 20, windowSeconds: 3600 }, // email confirmations
       passwordSet: { points: 10, windowSeconds: 3600 }, // set-password attempts
     },
+    // IPv6 clients are limited per network of this prefix (a subscriber usually holds a whole /64).
+    ipv6Prefix: 64,
   },
   internal: {
     // The internal API for Synapse (rest-auth) and mxisd/ma1sd, used in local mode. Keep it off the internet.

@@ -97,6 +97,14 @@ export const configSchema = z
         verify: rateLimit(20, 3600, "email confirmations"),
         passwordSet: rateLimit(10, 3600, "set-password attempts"),
       }).describe("Per-IP rate limits, kept in the database so they hold across instances."),
+      ipv6Prefix: z
+        .int()
+        .min(32)
+        .max(128)
+        .default(64)
+        .describe(
+          "IPv6 clients are limited and counted per network of this prefix length (one subscriber usually holds a /64).",
+        ),
     }).describe("The public web site."),
     internal: section({
       listen: listenAddress

@@ -127,10 +127,55 @@ function ipToBigInt(address: string, family: number): bigint {
   );
 }
 
-/** Strips an IPv4-mapped IPv6 prefix, so one ban matches both forms. */
+/**
+ * One spelling per address, so bans, limits and counts see one address as one: IPv4-mapped IPv6 (`::ffff:1.2.3.4`)
+ * becomes the IPv4 address, IPv6 takes its RFC 5952 form (lower case, no leading zeros, the longest run of two or
+ * more zero groups as `::`), a zone (`%eth0`) is dropped. Anything that is not an IP address is returned lower-cased.
+ */
 export function canonicalIp(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? mapped[1]! : address.toLowerCase();
+  const bare = address.trim().replace(/%.*$/, "");
+  const family = isIP(bare);
+  if (family === 4) return bare.split(".").map(Number).join(".");
+  if (family !== 6) return address.trim().toLowerCase();
+  const value = ipToBigInt(bare, 6);
+  if (value >> 32n === 0xffffn) return formatIpv4(value & 0xffffffffn);
+  return formatIpv6(value);
+}
+
+function formatIpv4(value: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join(".");
+}
+
+function formatIpv6(value: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
+  // The longest run of zero groups (the first of equal ones), compressed only when it is two or more long.
+  let best = { start: -1, length: 0 };
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.length) best = { start: i, length: j - i };
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.length < 2) return hex.join(":");
+  return `${hex.slice(0, best.start).join(":")}::${hex.slice(best.start + best.length).join(":")}`;
+}
+
+/**
+ * The network a limit or a count is kept for: an IPv4 address itself; for IPv6 the enclosing /`v6PrefixBits`
+ * network (a /64 by default: one subscriber usually gets a whole /64, so per-address limits would not limit them).
+ */
+export function ipNetworkOf(address: string, v6PrefixBits: number): string {
+  const canonical = canonicalIp(address);
+  if (isIP(canonical) !== 6) return canonical;
+  const bits = Math.min(128, Math.max(0, Math.trunc(v6PrefixBits)));
+  if (bits === 128) return canonical;
+  const host = 128n - BigInt(bits);
+  return `${formatIpv6((ipToBigInt(canonical, 6) >> host) << host)}/${bits}`;
 }
 
 /** The first ban in force that matches the subject, if any. */
@@ -193,7 +238,7 @@ export function parseBanValue(
       }
       return {
         ok: true,
-        value: bits === undefined ? canonicalIp(address!) : `${address!.toLowerCase()}/${Number(bits)}`,
+        value: bits === undefined ? canonicalIp(address!) : `${canonicalIp(address!)}/${Number(bits)}`,
       };
     }
     case "email": {
