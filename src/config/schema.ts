@@ -3,6 +3,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { isValidCron } from "../jobs/schedule.ts";
+import { checkNewPattern } from "../registration/pattern.ts";
 
 /** Keys whose values are secrets: redacted in output, and settable from a file with a `…_FILE` variable. */
 export const secrets = z.registry<{ secret: true }>();
@@ -44,14 +45,10 @@ const roomRef = z
   .regex(/^[!#][^:\s]+:[^\s]+$/, 'expected a room ID ("!abc:example.org") or alias ("#room:example.org")');
 const cron = z.string().refine(isValidCron, "expected a cron expression (5 fields, or 6 with seconds first)");
 const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http(s) URL" });
-const regexSource = z.string().refine((source) => {
-  try {
-    new RegExp(source, "u");
-    return true;
-  } catch {
-    return false;
-  }
-}, "expected a valid regular expression");
+const regexSource = z.string().superRefine((source, ctx) => {
+  const compiled = checkNewPattern(source);
+  if (!compiled.ok) ctx.addIssue({ code: "custom", message: compiled.error });
+});
 const rateLimit = (points: number, windowSeconds: number, what: string) =>
   section({
     points: z.int().min(1).default(points).describe(`How many ${what} one client IP may make per window.`),

@@ -1,7 +1,14 @@
 // Sign-up policy: what a username, an email address and the other fields must look like, and whether a ban
 // applies. Pure functions; the web layer translates the error codes.
 import { isIP } from "node:net";
+import { checkNewPattern, compilePattern } from "./pattern.ts";
 import type { EmailAddress, Localpart } from "./types.ts";
+
+/** A stored pattern runs on RE2; one that does not compile there (written for another engine) matches nothing. */
+function matchesPattern(source: string, text: string): boolean {
+  const compiled = compilePattern(source);
+  return compiled.ok && compiled.pattern.test(text);
+}
 
 export interface UsernamePolicy {
   minLength: number;
@@ -44,7 +51,7 @@ export function checkUsername(
   if (Buffer.byteLength(`@${name}:${serverName}`, "utf8") > 255)
     return { ok: false, problem: "user_id_too_long" };
   if (policy.reserved.some((r) => r.toLowerCase() === name)) return { ok: false, problem: "reserved" };
-  if (policy.bannedPatterns.some((pattern) => new RegExp(pattern, "iu").test(name)))
+  if (policy.bannedPatterns.some((pattern) => matchesPattern(pattern, name)))
     return { ok: false, problem: "not_allowed" };
   return { ok: true, value: name as Localpart };
 }
@@ -197,11 +204,7 @@ export function matchingBan(bans: readonly Ban[], subject: BanSubject, now: Date
         return domain !== null && (domain === banned || domain.endsWith(`.${banned}`));
       }
       case "username":
-        try {
-          return subject.localpart !== null && new RegExp(ban.value, "iu").test(subject.localpart);
-        } catch {
-          return false;
-        }
+        return subject.localpart !== null && matchesPattern(ban.value, subject.localpart);
     }
   });
 }
@@ -253,13 +256,10 @@ export function parseBanValue(
         ? { ok: true, value: domain }
         : { ok: false, error: `"${value}" is not a domain name` };
     }
-    case "username":
-      try {
-        new RegExp(value, "iu");
-        return { ok: true, value };
-      } catch {
-        return { ok: false, error: `"${value}" is not a valid regular expression` };
-      }
+    case "username": {
+      const compiled = checkNewPattern(value);
+      return compiled.ok ? { ok: true, value } : { ok: false, error: compiled.error };
+    }
   }
 }
 
