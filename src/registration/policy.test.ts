@@ -201,4 +201,29 @@ describe("text fields", () => {
       problem: "invalid",
     });
   });
+
+  it("refuses bidi controls, separators and zero-width characters, but keeps joiners inside words and emoji", () => {
+    const name = { multiline: false, max: 100 };
+    const note = { multiline: true, max: 1000 };
+    for (const sneaky of [
+      "Ada\u202eecalevol", // right-to-left override
+      "Ada\u2066x\u2069", // isolates
+      "Ada\u200fLovelace", // right-to-left mark
+      "Ada\u2028Status: Approved", // line separator in a one-line field
+      "Ad\u200ba", // zero-width space
+      "\u200dAda", // a joiner at the start joins nothing
+      "Ad\ufeffa", // a byte-order mark inside (trim already drops one at the ends)
+      "Ada\u0085", // C1 next line
+    ]) {
+      expect(cleanText(sneaky, name), JSON.stringify(sneaky)).toEqual({ ok: false, problem: "invalid" });
+      expect(cleanText(sneaky, note), JSON.stringify(sneaky)).toEqual({ ok: false, problem: "invalid" });
+    }
+    expect(cleanText("I need a note.\u2029Status: ✅ Approved", note)).toEqual({
+      ok: false,
+      problem: "invalid",
+    });
+    // Persian with ZWNJ, and an emoji family (ZWJ sequence), are ordinary text.
+    expect(cleanText("می\u200cخواهم", name)).toEqual({ ok: true, value: "می\u200cخواهم" });
+    expect(cleanText("👩\u200d👩\u200d👧", name)).toEqual({ ok: true, value: "👩\u200d👩\u200d👧" });
+  });
 });

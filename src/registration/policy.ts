@@ -263,15 +263,34 @@ export function parseBanValue(
   }
 }
 
-/** Plain text fields: trimmed, control characters (except newlines in notes) refused by the caller's cap. */
+/** Plain text fields: trimmed, capped, and refused when they hold control or invisible formatting characters. */
 export function cleanText(
   raw: string,
   options: { multiline: boolean; max: number },
 ): FieldResult<string, "too_long" | "invalid"> {
   const text = options.multiline ? raw.replace(/\r\n?/g, "\n").trim() : raw.trim();
   if (text.length > options.max) return { ok: false, problem: "too_long" };
-  // eslint-disable-next-line no-control-regex
-  const control = options.multiline ? /[\u0000-\u0009\u000b-\u001f\u007f]/ : /[\u0000-\u001f\u007f]/;
-  if (control.test(text)) return { ok: false, problem: "invalid" };
+  /* eslint-disable no-control-regex -- control characters are what these match */
+  const control = options.multiline
+    ? /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
+    : /[\u0000-\u001f\u007f-\u009f]/;
+  /* eslint-enable no-control-regex */
+  if (control.test(text) || invisible.test(text) || strayJoiner.test(text))
+    return { ok: false, problem: "invalid" };
   return { ok: true, value: text };
 }
+
+/**
+ * Characters that change how the text around them looks without being seen themselves: bidirectional embeddings,
+ * overrides, isolates and marks (they can reorder a moderator's view of a message, or make a name look like
+ * another), line and paragraph separators (a new line where none is allowed), zero-width spaces, the word joiner
+ * and invisible operators, the byte-order mark, and the Mongolian vowel separator. Nothing in a name or a note needs
+ * them.
+ */
+const invisible = /[\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+/**
+ * ZWNJ and ZWJ are part of writing Persian, the Indic scripts and emoji sequences, so they are kept between two
+ * letters, marks or pictographs — and refused anywhere else, where they can only hide something.
+ */
+const strayJoiner =
+  /(?<![\p{L}\p{M}\p{Extended_Pictographic}])[\u200c\u200d]|[\u200c\u200d](?![\p{L}\p{M}\p{Extended_Pictographic}])/u;
