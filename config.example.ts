@@ -30,6 +30,13 @@ export default defineConfig({
     // IPv6 clients are limited per network of this prefix (a subscriber usually holds a whole /64).
     ipv6Prefix: 64,
   },
+  portal: {
+    // The moderators' portal (/admin). A moderator signs in with a one-time link (!login in the moderators' room)
+    // and stays signed in this long; every page checks again that they are still a moderator.
+    sessionHours: 2,
+    // How long one such check is trusted (the bot's sync ends it early when power levels or members change).
+    rightsCacheSeconds: 30,
+  },
   internal: {
     // The internal API for Synapse (rest-auth) and mxisd/ma1sd, used in local mode. Keep it off the internet.
     listen: "127.0.0.1:8091",

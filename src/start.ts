@@ -31,6 +31,10 @@ import { remindPending } from "./jobs/reminders.ts";
 import type { BotRole } from "./bot/bot.ts";
 import { createTokenService } from "./homeserver/invite-tokens.ts";
 import { createLocalProvisioner } from "./internal/local-provisioner.ts";
+import { createModerationStores } from "./db/moderation.stores.ts";
+import { moderatorRoomReaderFor } from "./homeserver/moderator-room.ts";
+import type { ModerationDeps } from "./moderation/index.ts";
+import { createModeratorRights } from "./moderation/rights.ts";
 
 /** The web port's answer until the site is ready: /healthz with what is known so far (503), else "starting". */
 function startingUp(health: Health): (request: Request) => Response {
@@ -84,6 +88,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** argon2id worker pool, started on first use (local mode, set-password in local mode). */
   passwordHasher: () => Promise<PasswordHasher>;
+  /** The moderation use cases' deps (bans, invitations, permissions, portal sessions, decisions, rights). */
+  moderation: ModerationDeps;
 }
 
 export interface Service {
@@ -205,6 +211,34 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     const passwordHasher = () => (hasher ??= createPasswordHasher(config.accounts.pwhash));
     stack.push({ name: "password hasher", stop: async () => (hasher ? (await hasher).close() : undefined) });
 
+    // The moderation core, shared by the portal and the bot. Rights are read from the moderators' room with the
+    // bot's token (or the admin token), cached for portal.rightsCacheSeconds; the bot's sync invalidates them.
+    const roomReader = moderatorRoomReaderFor(config);
+    const rights = createModeratorRights({
+      reader: roomReader.reader,
+      ...(roomReader.missing ? { missingReader: roomReader.missing } : {}),
+      moderatorPowerLevel: config.bot.moderatorPowerLevel,
+      cacheMs: config.portal.rightsCacheSeconds * 1000,
+      clock,
+    });
+    const moderation: ModerationDeps = {
+      ...createModerationStores(database.db),
+      homeserver: homeserver.hasAdminToken ? homeserver : null,
+      store,
+      settings: {
+        adminEmail: config.mail.adminEmail,
+        approvalsRequired: config.bot.approvalsRequired,
+        declinesRequired: config.bot.declinesRequired,
+        mode: config.homeserver.mode,
+        credentials: config.registration.credentials,
+        invitesSkipReview: config.registration.invitesSkipReview,
+      },
+      rights,
+      portal: { sessionHours: config.portal.sessionHours, loginMinutes: 10, publicUrl: config.publicUrl },
+      publicUrl: config.publicUrl,
+      clock,
+    };
+
     const deps: AppDeps = {
       config,
       logger,
@@ -217,6 +251,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       secretBox,
       metrics,
       passwordHasher,
+      moderation,
     };
 
     // A cheap database probe keeps /healthz honest when PostgreSQL goes away and comes back.
@@ -364,6 +399,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         ...banCommands({ db: database.db, clock, prefix }),
         loginCommand({ db: database.db, clock, publicUrl: config.publicUrl }),
       ];
+      // The bot reports changes of the moderators' room's power levels and members: cached rights end at once.
+      const roomChanges = { onModeratorRoomChange: () => rights.invalidate() };
       bot = startBotRole({
         config,
         logger,
@@ -374,6 +411,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         instanceId,
         onOutboxRows,
         extraCommands,
+        ...roomChanges,
       });
       const role = bot;
       stack.push({ name: "bot", stop: () => role.stop() });

@@ -103,6 +103,22 @@ export const configSchema = z
           "IPv6 clients are limited and counted per network of this prefix length (one subscriber usually holds a /64).",
         ),
     }).describe("The public web site."),
+    portal: section({
+      sessionHours: z
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(2)
+        .describe("How long a moderator stays signed in to the portal (/admin) after using a sign-in link."),
+      rightsCacheSeconds: z
+        .int()
+        .min(0)
+        .max(3600)
+        .default(30)
+        .describe(
+          "How long the portal trusts a check of a moderator's power level and membership in the moderators' room (the bot's sync ends it early).",
+        ),
+    }).describe("The moderators' web portal (/admin)."),
     internal: section({
       listen: listenAddress
         .default("127.0.0.1:8091")

@@ -230,6 +230,11 @@ export function parseBanValue(
 ): { ok: true; value: string } | { ok: false; error: string } {
   const value = raw.trim();
   if (value === "") return { ok: false, error: "the value is empty" };
+  // A NUL byte cannot be stored (PostgreSQL text) and no control character belongs in any kind of ban.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    return { ok: false, error: "the value contains control characters" };
+  if (value.length > 300) return { ok: false, error: "the value is longer than 300 characters" };
   switch (kind) {
     case "ip": {
       const [address, bits, extra] = value.split("/");
