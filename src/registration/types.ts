@@ -148,7 +148,8 @@ export function parseRequestId(input: unknown): RequestId | undefined {
   else if (typeof input === "string" && /^#?\d{1,15}$/.test(input.trim()))
     value = Number(input.trim().replace("#", ""));
   else return undefined;
-  return Number.isSafeInteger(value) && value > 0 ? (value as RequestId) : undefined;
+  // The column is a PostgreSQL integer: anything larger names no request (and would fail the query).
+  return Number.isSafeInteger(value) && value > 0 && value <= 2_147_483_647 ? (value as RequestId) : undefined;
 }
 
 /**
@@ -191,29 +192,4 @@ export function userIdFor(localpart: string, serverName: string): UserId {
   const userId = parseUserId(`@${localpart}:${serverName}`);
   if (!userId) throw new Error(`not a valid user ID: @${localpart}:${serverName}`);
   return userId;
-}
-
-/**
- * A Matrix user ID as the spec's grammar allows it (appendix "User Identifiers", including historical localparts:
- * printable ASCII except ":"), at most 255 bytes; the server name is a DNS name, IPv4 or [IPv6] with an optional
- * port. Null for anything else (whitespace, control characters, a missing sigil or server name).
- */
-export function parseUserId(value: string): UserId | null {
-  if (value.length > 255) return null;
-  const match =
-    /^@([\x21-\x39\x3b-\x7e]+):(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,230})(?::(\d{1,5}))?$/.exec(value);
-  if (!match) return null;
-  if (match[3] !== undefined && Number(match[3]) > 65535) return null;
-  return value as UserId;
-}
-
-/** A request ID as typed ("12", "#12") or stored (12): a positive integer that fits the database column. */
-export function parseRequestId(value: string | number): RequestId | null {
-  const number =
-    typeof value === "number"
-      ? value
-      : /^#?\d{1,10}$/.test(value.trim())
-        ? Number(value.trim().replace("#", ""))
-        : NaN;
-  return Number.isSafeInteger(number) && number > 0 && number <= 2_147_483_647 ? (number as RequestId) : null;
 }
