@@ -20,6 +20,7 @@ import type {
   UserId,
   Vote,
 } from "../registration/types.ts";
+import { OUTBOX_CHANNEL } from "./outbox.repository.ts";
 import type { Database, RequestRow, RequestUpdate, VoteRow } from "./schema.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -123,9 +124,6 @@ function secretRecord(row: {
     usedAt: row.used_at,
   };
 }
-
-/** The NOTIFY channel that tells every instance's outbox worker that new rows are waiting. */
-export const OUTBOX_CHANNEL = "vestibule_outbox";
 
 function createTx(trx: Transaction<Database>, state: { enqueued: boolean }): RegistrationTx {
   return {
