@@ -15,7 +15,7 @@ import {
   type ClaimedOutboxRow,
   type OutboxKindFilter,
 } from "../db/outbox.repository.ts";
-import { isAppError } from "../errors.ts";
+import { isAppError, unreachable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { SideEffectKind } from "../registration/side-effects.ts";
 import {
@@ -151,31 +151,38 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     }
     const now = clock();
     try {
-      if (outcome.status === "done") {
-        await completeOutboxRow(options.db, row.id, now);
-      } else if (outcome.status === "dead") {
-        await buryOutboxRow(options.db, row.id, { error: outcome.error, now });
-        log.warn(
-          { outboxId: row.id, kind: row.kind, requestId: row.requestId, error: outcome.error },
-          "outbox row given up",
-        );
-      } else {
-        const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts, backoff));
-        await rescheduleOutboxRow(options.db, row.id, {
-          error: outcome.error,
-          nextAttemptAt: new Date(now.getTime() + delay),
-        });
-        log.info(
-          {
-            outboxId: row.id,
-            kind: row.kind,
-            requestId: row.requestId,
-            attempts: row.attempts + 1,
-            retryInMs: delay,
+      switch (outcome.status) {
+        case "done":
+          await completeOutboxRow(options.db, row.id, now);
+          break;
+        case "dead":
+          await buryOutboxRow(options.db, row.id, { error: outcome.error, now });
+          log.warn(
+            { outboxId: row.id, kind: row.kind, requestId: row.requestId, error: outcome.error },
+            "outbox row given up",
+          );
+          break;
+        case "retry": {
+          const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts, backoff));
+          await rescheduleOutboxRow(options.db, row.id, {
             error: outcome.error,
-          },
-          "outbox row will be retried",
-        );
+            nextAttemptAt: new Date(now.getTime() + delay),
+          });
+          log.info(
+            {
+              outboxId: row.id,
+              kind: row.kind,
+              requestId: row.requestId,
+              attempts: row.attempts + 1,
+              retryInMs: delay,
+              error: outcome.error,
+            },
+            "outbox row will be retried",
+          );
+          break;
+        }
+        default:
+          unreachable(outcome);
       }
     } catch (error) {
       // The database went away between the side effect and its record. The lease expires and the row is retried.

@@ -1,7 +1,7 @@
 // Sign-up policy: what a username, an email address and the other fields must look like, and whether a ban
 // applies. Pure functions; the web layer translates the error codes.
 import { isIP } from "node:net";
-import type { EmailAddress, Localpart } from "./types.ts";
+import { parseLocalpart, type EmailAddress, type Localpart } from "./types.ts";
 
 export interface UsernamePolicy {
   minLength: number;
@@ -46,7 +46,8 @@ export function checkUsername(
   if (policy.reserved.some((r) => r.toLowerCase() === name)) return { ok: false, problem: "reserved" };
   if (policy.bannedPatterns.some((pattern) => new RegExp(pattern, "iu").test(name)))
     return { ok: false, problem: "not_allowed" };
-  return { ok: true, value: name as Localpart };
+  const localpart = parseLocalpart(name);
+  return localpart ? { ok: true, value: localpart } : { ok: false, problem: "invalid_characters" };
 }
 
 export type EmailProblem = "required" | "invalid" | "too_long";
@@ -73,6 +74,13 @@ export function normalizeEmail(raw: string): FieldResult<EmailAddress, EmailProb
     return { ok: false, problem: "invalid" };
   }
   return { ok: true, value: `${local.toLowerCase()}@${domain}` as EmailAddress };
+}
+
+/** The parser for stored or configured addresses: the normalised address, or undefined when it is not one. */
+export function parseEmailAddress(input: unknown): EmailAddress | undefined {
+  if (typeof input !== "string") return undefined;
+  const normalized = normalizeEmail(input);
+  return normalized.ok ? normalized.value : undefined;
 }
 
 export function emailDomain(email: EmailAddress): string {
