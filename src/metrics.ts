@@ -12,6 +12,7 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<"method" | "route" | "status">;
   outboxProcessed: Counter<"kind" | "outcome">;
+  outboxInvalid: Counter<"kind" | "reason">;
   emails: Counter<"result">;
   provisioningFailures: Counter<"reason">;
   loginChecks: Counter<"verdict">;
@@ -37,6 +38,12 @@ export function createMetrics(deps: { db: Db; health: Health }): Metrics {
     name: "vestibule_outbox_processed_total",
     help: "Outbox rows handled by this process, by kind and outcome (done, retry, dead).",
     labelNames: ["kind", "outcome"] as const,
+    registers: [registry],
+  });
+  const outboxInvalid = new Counter({
+    name: "vestibule_outbox_invalid_total",
+    help: 'Outbox rows buried unhandled by this process because their kind is unknown or their payload malformed, by kind ("unknown" for unknown kinds) and reason.',
+    labelNames: ["kind", "reason"] as const,
     registers: [registry],
   });
   const emails = new Counter({
@@ -134,6 +141,7 @@ export function createMetrics(deps: { db: Db; health: Health }): Metrics {
     registry,
     httpDuration,
     outboxProcessed,
+    outboxInvalid,
     emails,
     provisioningFailures,
     loginChecks,

@@ -2,7 +2,7 @@
 // applies. Pure functions; the web layer translates the error codes.
 import { isIP } from "node:net";
 import { checkNewPattern, compilePattern } from "./pattern.ts";
-import type { EmailAddress, Localpart } from "./types.ts";
+import { parseLocalpart, type EmailAddress, type Localpart } from "./types.ts";
 
 /** A stored pattern runs on RE2; one that does not compile there (written for another engine) matches nothing. */
 function matchesPattern(source: string, text: string): boolean {
@@ -53,7 +53,8 @@ export function checkUsername(
   if (policy.reserved.some((r) => r.toLowerCase() === name)) return { ok: false, problem: "reserved" };
   if (policy.bannedPatterns.some((pattern) => matchesPattern(pattern, name)))
     return { ok: false, problem: "not_allowed" };
-  return { ok: true, value: name as Localpart };
+  const localpart = parseLocalpart(name);
+  return localpart ? { ok: true, value: localpart } : { ok: false, problem: "invalid_characters" };
 }
 
 export type EmailProblem = "required" | "invalid" | "too_long";
@@ -80,6 +81,13 @@ export function normalizeEmail(raw: string): FieldResult<EmailAddress, EmailProb
     return { ok: false, problem: "invalid" };
   }
   return { ok: true, value: `${local.toLowerCase()}@${domain}` as EmailAddress };
+}
+
+/** The parser for stored or configured addresses: the normalised address, or undefined when it is not one. */
+export function parseEmailAddress(input: unknown): EmailAddress | undefined {
+  if (typeof input !== "string") return undefined;
+  const normalized = normalizeEmail(input);
+  return normalized.ok ? normalized.value : undefined;
 }
 
 export function emailDomain(email: EmailAddress): string {
