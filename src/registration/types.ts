@@ -149,7 +149,9 @@ export function parseRequestId(input: unknown): RequestId | undefined {
     value = Number(input.trim().replace("#", ""));
   else return undefined;
   // The column is a PostgreSQL integer: anything larger names no request (and would fail the query).
-  return Number.isSafeInteger(value) && value > 0 && value <= 2_147_483_647 ? (value as RequestId) : undefined;
+  return Number.isSafeInteger(value) && value > 0 && value <= 2_147_483_647
+    ? (value as RequestId)
+    : undefined;
 }
 
 /**
