@@ -237,7 +237,8 @@ describe("the service's own log", () => {
 describe("bin/vestibule under an old Node", () => {
   /** A PATH of just what the launcher needs besides node (it runs before any node is known to work). */
   async function pathWith(node: string | undefined): Promise<string> {
-    const bin = await mkdtemp(join(tmpdir(), "vestibule-path-"));
+    // Inside the file's scratch folder, which afterAll removes.
+    const bin = await mkdtemp(join(dir, "path-"));
     for (const tool of ["dirname", "readlink"]) await symlink(`/usr/bin/${tool}`, join(bin, tool));
     if (node !== undefined) {
       await writeFile(join(bin, "node"), node);
