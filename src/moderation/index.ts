@@ -43,6 +43,7 @@ export {
   type RevokeResult,
 } from "./permissions.ts";
 export {
+  endPortalSession,
   issuePortalLogin,
   listPortalSessions,
   openPortalSession,

@@ -2,6 +2,7 @@
 // ModeratorRights interface; the real room check is in rights.test.ts and test/features/portal.test.ts).
 import { expect, it } from "vitest";
 import {
+  endPortalSession,
   issuePortalLogin,
   listPortalSessions,
   openPortalSession,
@@ -156,8 +157,8 @@ describeEachDatabase("moderation: portal sessions", (database) => {
     expect(mine.ok && mine.sessions.map((s) => s.current).sort()).toEqual([false, true]);
     expect(await listPortalSessions(deps, { userId: "bob" })).toMatchObject({ field: "userId" });
 
-    const aliceActor: Actor = { kind: "portal", userId: alice };
-    expect(await revokePortalSessions(deps, aliceActor, { session: a1 })).toEqual({ ok: true, revoked: 1 });
+    expect(await endPortalSession(deps, { token: a1 })).toEqual({ ok: true, ended: true });
+    expect(await endPortalSession(deps, { token: a1 })).toEqual({ ok: true, ended: false });
     await expectAuditRow(database().db, {
       action: "portal_sessions_revoked",
       actor: `portal:${alice}`,
