@@ -3,11 +3,10 @@
 // operator as actor; bad input exits 2 with the reason and changes nothing.
 import { expect, inject, it } from "vitest";
 import { issuePortalLogin, openPortalSession } from "../../src/moderation/index.ts";
-import type { UserId } from "../../src/registration/types.ts";
 import { auditRows, expectAuditRow } from "../support/audit.ts";
 import { runCli } from "../support/cli.ts";
 import { describeEachDatabase } from "../support/database.ts";
-import { moderator, scriptedRights, testModerationDeps } from "../support/moderation.ts";
+import { moderator, scriptedRights, testModerationDeps, uid } from "../support/moderation.ts";
 import { pendingRequest } from "../support/requests.ts";
 
 const synapse = inject("synapse");
@@ -135,7 +134,7 @@ describeEachDatabase("vestibule moderation commands", (database) => {
 
     const rights = scriptedRights();
     const deps = testModerationDeps(db(), { rights });
-    for (const userId of ["@a:example.org", "@a:example.org", "@b:example.org"] as UserId[]) {
+    for (const userId of ["@a:example.org", "@a:example.org", "@b:example.org"].map(uid)) {
       rights.set(userId, moderator);
       const issued = await issuePortalLogin(deps, { kind: "moderator", userId });
       if (!issued.ok) throw new Error("setup failed");

@@ -13,13 +13,13 @@ import {
 import type { Actor, UserId } from "../../src/registration/types.ts";
 import { auditRows, expectAuditRow } from "../support/audit.ts";
 import { describeEachDatabase } from "../support/database.ts";
-import { moderator, scriptedRights, testModerationDeps } from "../support/moderation.ts";
+import { moderator, scriptedRights, testModerationDeps, uid } from "../support/moderation.ts";
 
 const tokenOf = (url: string) => url.slice(url.lastIndexOf("/") + 1);
 
 describeEachDatabase("moderation: portal sessions", (database) => {
   let n = 0;
-  const someone = () => `@mod${n++}:example.org` as UserId;
+  const someone = () => uid(`@mod${n++}:example.org`);
 
   it("a link opens one session for its moderator, once; both steps are audited", async () => {
     const rights = scriptedRights();
@@ -205,7 +205,7 @@ describeEachDatabase("moderation: portal sessions", (database) => {
     expect(
       await issuePortalLogin(
         deps,
-        { kind: "moderator", userId: "@a:example.org" as UserId },
+        { kind: "moderator", userId: uid("@a:example.org") },
         { userId: "@b:example.org" },
       ),
     ).toMatchObject({ ok: false, field: "userId" });
