@@ -2,17 +2,17 @@
 // web port with a start-up answer → database + migrations → mail → web site and internal API → jobs → bot), and
 // returns { stop() }, which takes them down in reverse. Production (`vestibule serve`) and the end-to-end tests call
 // this same function.
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Config } from "./config/index.ts";
 import { openDatabase, pingDatabase, type DatabaseHandle } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
-import { createRegistrationStore, OUTBOX_CHANNEL } from "./db/registration.store.ts";
+import { createRegistrationStore } from "./db/registration.store.ts";
 import { releaseAllOutboxClaims, releaseClaimsOfDeadProcesses } from "./db/outbox.repository.ts";
 import { createHealth, type Health } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import type { RegistrationStore } from "./registration/ports.ts";
-import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./jobs/outbox.ts";
+import { createOutboxWorker, wakeOnNotify, type OutboxHandlers, type OutboxWorker } from "./outbox/worker.ts";
 import { listen, type Listener } from "./web/listen.ts";
 import { homeserverClientFor, type HomeserverClient } from "./homeserver/index.ts";
 import type { Mailer } from "./mail/transport.ts";
@@ -274,6 +274,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         homeserver,
         logger,
         clock,
+        hashingThreads: availableParallelism(),
+        onLoginVerdict: (verdict) => metrics.loginChecks.inc({ verdict }),
       });
       internal = await listen(app, config.internal.listen);
       const listener = internal;
@@ -285,7 +287,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     // exists exactly when the jobs role runs here.)
     if (mailer) {
       const { createEmailHandler } = await import("./mail/email.handler.ts");
-      const handlers: Record<string, OutboxHandler> = {
+      const handlers: OutboxHandlers = {
         email: createEmailHandler({
           db: database.db,
           mailer,
@@ -315,20 +317,21 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       outbox = createOutboxWorker({
         db: database.db,
         handlers,
+        // This worker also buries rows of kinds nobody handles, so a misspelt kind is reported, not left lying.
+        buryUnknownKinds: true,
         logger,
         owner: instanceId,
         clock,
         leaseMs: config.jobs.leaseSeconds * 1000,
         backoff: { baseMs: config.jobs.retryBaseSeconds * 1000, maxMs: config.jobs.retryMaxSeconds * 1000 },
         onOutcome: (kind, outcome) => metrics.outboxProcessed.inc({ kind, outcome }),
+        onInvalid: (kind, reason) => metrics.outboxInvalid.inc({ kind, reason }),
       });
       const worker = outbox;
       const unsubscribe = onOutboxRows(() => worker.wake());
       stack.push({ name: "outbox", stop: () => (unsubscribe(), worker.stop()) });
-      if (database.listen) {
-        const unlisten = await database.listen(OUTBOX_CHANNEL, () => worker.wake());
-        stack.push({ name: "outbox listener", stop: unlisten });
-      }
+      const unlisten = await wakeOnNotify(database, worker);
+      stack.push({ name: "outbox listener", stop: unlisten });
       worker.wake();
       const jobs: ScheduledJob[] = [
         { name: "outbox", cron: config.jobs.outbox, run: (now) => worker.drain(now) },

@@ -4,10 +4,9 @@
 import type { Config } from "../config/index.ts";
 import type { DatabaseHandle } from "../db/database.ts";
 import { claimHandledEvent, getBotState, isAllowed, setBotState } from "../db/bot.repository.ts";
-import type { ClaimedOutboxRow } from "../db/outbox.repository.ts";
 import { AppError, isAppError } from "../errors.ts";
 import type { Health } from "../health.ts";
-import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "../jobs/outbox.ts";
+import { createOutboxWorker, wakeOnNotify, type OutboxHandler, type OutboxWorker } from "../outbox/worker.ts";
 import type { Logger } from "../logger.ts";
 import type { RegistrationStore } from "../registration/ports.ts";
 import {
@@ -16,7 +15,7 @@ import {
   withdrawVote,
   type TransitionSettings,
 } from "../registration/transitions.ts";
-import type { RegistrationRequest, RequestId, UserId } from "../registration/types.ts";
+import type { RegistrationRequest, UserId } from "../registration/types.ts";
 import { commandSpecs, helpCommand, parseCommand, type CommandSpec } from "./commands.ts";
 import { runAsLeader } from "./leader.ts";
 import {
@@ -452,8 +451,9 @@ async function startSession(deps: BotDeps, signal: AbortSignal): Promise<BotSess
   })();
 
   // 6. The bot's outbox rows.
-  const postRequest: OutboxHandler = async (row) => {
-    const request = await store.getRequest(row.requestId as RequestId);
+  const postRequest: OutboxHandler<"bot.post_request"> = async (row) => {
+    if (row.requestId === null) return { status: "dead", error: "post_request row without a request" };
+    const request = await store.getRequest(row.requestId);
     if (!request || request.roomEventId) return { status: "done" };
     if (encrypted)
       return {
@@ -477,25 +477,22 @@ async function startSession(deps: BotDeps, signal: AbortSignal): Promise<BotSess
     }
     return { status: "done" };
   };
-  const updateRequest: OutboxHandler = async (row) => {
-    const request = await store.getRequest(row.requestId as RequestId);
+  const updateRequest: OutboxHandler<"bot.update_request"> = async (row) => {
+    if (row.requestId === null) return { status: "dead", error: "update_request row without a request" };
+    const request = await store.getRequest(row.requestId);
     // Not posted yet: the post will show the current state.
     if (!request?.roomEventId || request.roomId !== room) return { status: "done" };
     const message = renderRequest(request, await store.listVotes(request.id), render);
     await matrix.send(room, "m.room.message", editContent(request.roomEventId, message), `edit-${row.id}`);
     return { status: "done" };
   };
-  const notice: OutboxHandler = async (row) => {
-    const text = typeof row.payload["text"] === "string" ? row.payload["text"] : "";
-    const html = typeof row.payload["html"] === "string" ? row.payload["html"] : undefined;
+  const notice: OutboxHandler<"bot.notice"> = async (row) => {
+    const { text, html } = row.effect;
     await say(html ? { body: text, html } : plain(text), `notice-${row.id}`);
     return { status: "done" };
   };
-  const directMessage: OutboxHandler = async (row: ClaimedOutboxRow) => {
-    const userId = row.payload["userId"];
-    const text = row.payload["text"];
-    if (typeof userId !== "string" || typeof text !== "string")
-      return { status: "dead", error: "direct message without user or text" };
+  const directMessage: OutboxHandler<"bot.direct_message"> = async (row) => {
+    const { userId, text } = row.effect;
     let dm = await getBotState<string>(db, `dm:${userId}`);
     if (!dm) {
       dm = await matrix.createDirectRoom(userId);
@@ -521,9 +518,7 @@ async function startSession(deps: BotDeps, signal: AbortSignal): Promise<BotSess
     leaseMs: config.jobs.leaseSeconds * 1000,
     backoff: { baseMs: config.jobs.retryBaseSeconds * 1000, maxMs: config.jobs.retryMaxSeconds * 1000 },
   });
-  const unlisten = database.listen
-    ? await database.listen("vestibule_outbox", () => worker.wake())
-    : undefined;
+  const unlisten = await wakeOnNotify(database, worker);
   const unsubscribe = deps.onOutboxRows?.(() => worker.wake());
   const outboxTimer = setInterval(() => worker.wake(), 15_000);
   outboxTimer.unref();
@@ -540,7 +535,7 @@ async function startSession(deps: BotDeps, signal: AbortSignal): Promise<BotSess
       loopAbort.abort();
       clearInterval(outboxTimer);
       unsubscribe?.();
-      await unlisten?.();
+      await unlisten();
       await worker.stop();
       await syncLoop;
       matrix.stop();

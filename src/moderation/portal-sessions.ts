@@ -48,7 +48,7 @@ export async function issuePortalLogin(
     if (input.userId !== undefined && input.userId !== actor.userId)
       return invalid("userId", input.userId, "a moderator can ask for a sign-in link for themselves only");
   } else {
-    userId = parseUserId((input.userId ?? "").trim());
+    userId = parseUserId((input.userId ?? "").trim()) ?? null;
     if (!userId)
       return invalid("userId", input.userId ?? "", "give the moderator's user ID, like @alice:example.org");
   }
@@ -262,7 +262,7 @@ export async function listPortalSessions(
 ): Promise<{ ok: true; sessions: PortalSessionView[] } | Invalid<"userId">> {
   let userId: UserId | null = null;
   if (input.userId !== undefined && input.userId !== null) {
-    userId = parseUserId(input.userId.trim());
+    userId = parseUserId(input.userId.trim()) ?? null;
     if (!userId)
       return invalid("userId", input.userId, `"${input.userId}" is not a user ID (like @alice:example.org)`);
   }

@@ -118,31 +118,80 @@ export function displayNameOf(
   return name === "" ? request.localpart : name;
 }
 
-export function userIdFor(localpart: string, serverName: string): UserId {
-  return `@${localpart}:${serverName}` as UserId;
+// ---------------------------------------------------------------------------------------------------------------
+// Parsers: the only places a plain value becomes a branded one. Each returns undefined for anything that is not
+// one, so a caller at a boundary (a command argument, a form field, a database row, an outbox payload) must say
+// what happens then.
+
+/** Printable ASCII except ":", which the spec still accepts in historical user IDs (appendix "User Identifiers"). */
+const historicalLocalpart = /^[\x21-\x39\x3B-\x7E]+$/;
+/** A server name: DNS name or IPv4 address, or an IPv6 literal in brackets, with an optional port. */
+const serverNamePattern = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const MAX_ID_BYTES = 255;
+
+/** The split of an `@local:server` or `#alias:server` identifier at its first colon. */
+function splitId(value: string): { local: string; server: string } | undefined {
+  const colon = value.indexOf(":");
+  if (colon < 2) return undefined;
+  const local = value.slice(1, colon);
+  const server = value.slice(colon + 1);
+  return serverNamePattern.test(server) ? { local, server } : undefined;
 }
 
 /**
- * A Matrix user ID as the spec's grammar allows it (appendix "User Identifiers", including historical localparts:
- * printable ASCII except ":"), at most 255 bytes; the server name is a DNS name, IPv4 or [IPv6] with an optional
- * port. Null for anything else (whitespace, control characters, a missing sigil or server name).
+ * A request id as moderators and operators write it (`12`, `#12`) or as the database stores it (a number): a
+ * positive safe integer.
  */
-export function parseUserId(value: string): UserId | null {
-  if (value.length > 255) return null;
-  const match =
-    /^@([\x21-\x39\x3b-\x7e]+):(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,230})(?::(\d{1,5}))?$/.exec(value);
-  if (!match) return null;
-  if (match[3] !== undefined && Number(match[3]) > 65535) return null;
-  return value as UserId;
+export function parseRequestId(input: unknown): RequestId | undefined {
+  let value: number;
+  if (typeof input === "number") value = input;
+  else if (typeof input === "string" && /^#?\d{1,15}$/.test(input.trim()))
+    value = Number(input.trim().replace("#", ""));
+  else return undefined;
+  // The column is a PostgreSQL integer: anything larger names no request (and would fail the query).
+  return Number.isSafeInteger(value) && value > 0 && value <= 2_147_483_647
+    ? (value as RequestId)
+    : undefined;
 }
 
-/** A request ID as typed ("12", "#12") or stored (12): a positive integer that fits the database column. */
-export function parseRequestId(value: string | number): RequestId | null {
-  const number =
-    typeof value === "number"
-      ? value
-      : /^#?\d{1,10}$/.test(value.trim())
-        ? Number(value.trim().replace("#", ""))
-        : NaN;
-  return Number.isSafeInteger(number) && number > 0 && number <= 2_147_483_647 ? (number as RequestId) : null;
+/**
+ * A full Matrix user ID, `@localpart:server`. Historical localparts (upper case, other printable characters) are
+ * accepted, because such accounts exist and send events; new names go through the username policy instead.
+ */
+export function parseUserId(input: unknown): UserId | undefined {
+  if (typeof input !== "string" || !input.startsWith("@")) return undefined;
+  if (Buffer.byteLength(input, "utf8") > MAX_ID_BYTES) return undefined;
+  const parts = splitId(input);
+  if (!parts || !historicalLocalpart.test(parts.local)) return undefined;
+  return input as UserId;
+}
+
+/**
+ * A room ID (`!opaque:server`, or since room version 12 `!opaque` without a server) or a room alias
+ * (`#alias:server`): both name a room in configuration and in the admin join API.
+ */
+export function parseRoomId(input: unknown): RoomId | undefined {
+  if (typeof input !== "string" || Buffer.byteLength(input, "utf8") > MAX_ID_BYTES) return undefined;
+  if (input.startsWith("!")) return /^![\x21-\x7E]+$/.test(input) ? (input as RoomId) : undefined;
+  if (input.startsWith("#")) {
+    const parts = splitId(input);
+    return parts && /^[^\s:]+$/.test(parts.local) ? (input as RoomId) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A localpart in the grammar servers accept for new accounts (lower case `a-z 0-9 . _ = - / +`, spec v1.8). This is
+ * the Matrix grammar only; the operator's policy (length, reserved names) is `checkUsername` in policy.ts.
+ */
+export function parseLocalpart(input: unknown): Localpart | undefined {
+  if (typeof input !== "string" || !/^[a-z0-9._=\-/+]+$/.test(input)) return undefined;
+  return Buffer.byteLength(input, "utf8") <= MAX_ID_BYTES ? (input as Localpart) : undefined;
+}
+
+/** The user ID of a localpart on this server. Throws only for a bug: both parts were checked before. */
+export function userIdFor(localpart: string, serverName: string): UserId {
+  const userId = parseUserId(`@${localpart}:${serverName}`);
+  if (!userId) throw new Error(`not a valid user ID: @${localpart}:${serverName}`);
+  return userId;
 }
