@@ -314,15 +314,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         {
           name: "reminders",
           cron: config.jobs.reminders,
-          run: (now) =>
-            remindPending(
-              {
-                db: database.db,
-                afterHours: config.bot.reminderAfterHours,
-                serverName: config.homeserver.serverName,
-              },
-              now,
-            ),
+          run: (now) => remindPending({ db: database.db, afterHours: config.bot.reminderAfterHours }, now),
         },
       ];
       const rotating = config.registration.rotatingToken;
@@ -346,32 +338,21 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     let bot: BotRole | undefined;
     if (roles.includes("bot")) {
       const { startBotRole } = await import("./bot/bot.ts");
-      const { banCommands, loginCommand, permissionCommands, tokenCommands } =
-        await import("./bot/more.commands.ts");
-      const prefix = config.bot.commandPrefix;
-      const extraCommands = [
-        ...(config.homeserver.adminToken
-          ? tokenCommands({
-              tokens: createTokenService({ db: database.db, homeserver, publicUrl: config.publicUrl, clock }),
-              db: database.db,
-              clock,
-              prefix,
-            })
-          : []),
-        ...permissionCommands({ db: database.db, clock, prefix }),
-        ...banCommands({ db: database.db, clock, prefix }),
-        loginCommand({ db: database.db, clock, publicUrl: config.publicUrl }),
-      ];
+      const { createBotStore } = await import("./db/bot-state.store.ts");
       bot = startBotRole({
         config,
         logger,
         database,
         store,
+        state: createBotStore(database.db),
         health,
         clock,
         instanceId,
+        tokens: config.homeserver.adminToken
+          ? createTokenService({ db: database.db, homeserver, publicUrl: config.publicUrl, clock })
+          : undefined,
+        metrics: metrics.registry,
         onOutboxRows,
-        extraCommands,
       });
       const role = bot;
       stack.push({ name: "bot", stop: () => role.stop() });
