@@ -62,7 +62,7 @@ export interface DispatchDeps {
   /** Power levels or membership of the moderators' room changed (rights caches elsewhere). */
   onModeratorRoomChange?: (() => void) | undefined;
   /** The moderators' room just became encrypted. */
-  onEncrypted(eventId: EventId): Promise<void>;
+  onEncrypted: (eventId: EventId) => Promise<void>;
 }
 
 export type DispatchOutcome =

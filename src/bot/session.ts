@@ -5,22 +5,22 @@ import { OUTBOX_CHANNEL } from "../db/registration.store.ts";
 import { AppError, isAppError } from "../errors.ts";
 import { createOutboxWorker, type OutboxWorker } from "../jobs/outbox.ts";
 import type { TransitionSettings } from "../registration/transitions.ts";
-import { parseUserId, type RoomId, type UserId } from "../registration/types.ts";
+import { parseUserId, type EventId, type RoomId, type UserId } from "../registration/types.ts";
 import type { BotDeps, BotSession } from "./bot.ts";
 import { allCommands } from "./commands/index.ts";
 import { mayUseTokens } from "./commands/permissions.ts";
 import { PORTAL_LINK_MINUTES } from "./commands/portal.ts";
-import { createDispatcher } from "./dispatch.ts";
+import { createDispatcher, type Dispatcher } from "./dispatch.ts";
 import { eventIdOf } from "./events.ts";
 import { isInfrastructureError, type EventFailures } from "./failures.ts";
 import { connectMatrix, routeSdkLogger, type MatrixApi } from "./matrix.ts";
-import { createMessenger, plaintext } from "./messenger.ts";
-import { botCatalogs } from "./messages/index.ts";
+import { createMessenger, plaintext, type EventCrypto, type RoomMessenger } from "./messenger.ts";
+import { botCatalogs, type BotMessages } from "./messages/index.ts";
 import { createBotOutboxHandlers, toRowHandlers } from "./outbox-handlers.ts";
 import { botKeys } from "./ports.ts";
 import { plain } from "./render/content.ts";
 import type { RenderContext } from "./render/context.ts";
-import { roomFactsFromState } from "./room-facts.ts";
+import { roomFactsFromState, type RoomFacts } from "./room-facts.ts";
 import { startSyncLoop } from "./sync.ts";
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -115,6 +115,106 @@ async function connect(
   return { api, roomId };
 }
 
+export interface DispatcherWiring extends Pick<
+  BotDeps,
+  "config" | "database" | "store" | "state" | "clock" | "logger" | "tokens" | "onModeratorRoomChange"
+> {
+  botUserId: UserId;
+  facts: RoomFacts;
+  messenger: RoomMessenger;
+  onEncrypted: (eventId: EventId) => Promise<void>;
+}
+
+/** The commands, the catalog and the dispatcher of a session (apart from the network, so tests build the same). */
+export function createBotDispatcher(deps: DispatcherWiring): {
+  dispatcher: Dispatcher;
+  renderContext: (now: Date) => RenderContext;
+  messages: BotMessages;
+} {
+  const { config, database, store, state, messenger } = deps;
+  const bot = config.bot;
+  const messages = botCatalogs[bot.locale ?? config.i18n.defaultLocale];
+  const settings = transitionSettings(config);
+  const commands = allCommands({
+    requests: { store, settings },
+    tokens: { tokens: deps.tokens, state },
+    permissions: { db: database.db },
+    bans: { db: database.db },
+    portal: {
+      db: database.db,
+      publicUrl: config.publicUrl,
+      sendLoginLink: async (userId, link, eventId) => {
+        await messenger.direct(
+          userId,
+          { msgtype: "m.text", body: messages.portal.directMessage(link, PORTAL_LINK_MINUTES) },
+          `direct-${eventId}`,
+        );
+      },
+    },
+  });
+  const renderContext = (now: Date): RenderContext => ({
+    messages,
+    prefix: bot.commandPrefix,
+    serverName: config.homeserver.serverName,
+    approvalsRequired: bot.approvalsRequired,
+    declinesRequired: bot.declinesRequired,
+    moderatorPowerLevel: bot.moderatorPowerLevel,
+    now,
+    commands,
+  });
+  const dispatcher = createDispatcher({
+    botUserId: deps.botUserId,
+    prefix: bot.commandPrefix,
+    store,
+    settings,
+    state,
+    facts: deps.facts,
+    messenger,
+    commands,
+    renderContext,
+    mayUseTokens: mayUseTokens(database.db),
+    clock: deps.clock,
+    logger: deps.logger,
+    onModeratorRoomChange: deps.onModeratorRoomChange,
+    onEncrypted: deps.onEncrypted,
+  });
+  return { dispatcher, renderContext, messages };
+}
+
+/**
+ * How the sync loop handles one event: decrypted (the seam for issue 13), dispatched, and recorded and skipped when
+ * it fails for a reason of its own. Throws only outages, which stop the batch.
+ */
+export function createEventHandler(deps: {
+  dispatcher: Dispatcher;
+  crypto: EventCrypto;
+  failures: EventFailures;
+  clock: () => Date;
+  onSkipped?: () => void;
+}): (roomId: RoomId, raw: unknown) => Promise<void> {
+  return async (roomId, raw) => {
+    try {
+      const outcome = await deps.dispatcher.dispatch(roomId, await deps.crypto.decrypt(roomId, raw));
+      if (outcome.type !== "malformed") return;
+      deps.failures.record({
+        eventId: outcome.eventId,
+        reason: "malformed",
+        detail: outcome.problem,
+        at: deps.clock(),
+      });
+    } catch (error) {
+      if (isInfrastructureError(error)) throw error;
+      const detail = isAppError(error)
+        ? `AppError ${error.code}`
+        : error instanceof Error
+          ? error.name
+          : typeof error;
+      deps.failures.record({ eventId: eventIdOf(raw), reason: "error", detail, at: deps.clock() }, error);
+    }
+    deps.onSkipped?.();
+  };
+}
+
 /** Starts a session: returns once the bot is in its room and syncing (undefined when stopped before that). */
 export async function startSession(
   deps: BotDeps,
@@ -153,51 +253,13 @@ export async function startSession(
   reportHealth();
 
   // (3) Dispatch: commands, votes, facts.
-  const messages = botCatalogs[bot.locale ?? config.i18n.defaultLocale];
   const crypto = plaintext;
   const messenger = createMessenger({ api, roomId, state, clock: deps.clock, crypto });
-  const settings = transitionSettings(config);
-  const commands = allCommands({
-    requests: { store, settings },
-    tokens: { tokens: deps.tokens, state },
-    permissions: { db: database.db },
-    bans: { db: database.db },
-    portal: {
-      db: database.db,
-      publicUrl: config.publicUrl,
-      sendLoginLink: async (userId, link, eventId) => {
-        await messenger.direct(
-          userId,
-          { msgtype: "m.text", body: messages.portal.directMessage(link, PORTAL_LINK_MINUTES) },
-          `direct-${eventId}`,
-        );
-      },
-    },
-  });
-  const renderContext = (now: Date): RenderContext => ({
-    messages,
-    prefix: bot.commandPrefix,
-    serverName: config.homeserver.serverName,
-    approvalsRequired: bot.approvalsRequired,
-    declinesRequired: bot.declinesRequired,
-    moderatorPowerLevel: bot.moderatorPowerLevel,
-    now,
-    commands,
-  });
-  const dispatcher = createDispatcher({
+  const { dispatcher, renderContext, messages } = createBotDispatcher({
+    ...deps,
     botUserId,
-    prefix: bot.commandPrefix,
-    store,
-    settings,
-    state,
     facts,
     messenger,
-    commands,
-    renderContext,
-    mayUseTokens: mayUseTokens(database.db),
-    clock: deps.clock,
-    logger: deps.logger,
-    onModeratorRoomChange: deps.onModeratorRoomChange,
     async onEncrypted(eventId) {
       reportHealth();
       await messenger
@@ -207,27 +269,13 @@ export async function startSession(
   });
 
   // (4) Sync: each event decrypted (the seam), dispatched, and skipped when it fails for a reason of its own.
-  async function handle(eventRoom: RoomId, raw: unknown) {
-    try {
-      const outcome = await dispatcher.dispatch(eventRoom, await crypto.decrypt(eventRoom, raw));
-      if (outcome.type !== "malformed") return;
-      failures.record({
-        eventId: outcome.eventId,
-        reason: "malformed",
-        detail: outcome.problem,
-        at: deps.clock(),
-      });
-    } catch (error) {
-      if (isInfrastructureError(error)) throw error;
-      const detail = isAppError(error)
-        ? `AppError ${error.code}`
-        : error instanceof Error
-          ? error.name
-          : typeof error;
-      failures.record({ eventId: eventIdOf(raw), reason: "error", detail, at: deps.clock() }, error);
-    }
-    reportHealth();
-  }
+  const handle = createEventHandler({
+    dispatcher,
+    crypto,
+    failures,
+    clock: deps.clock,
+    onSkipped: reportHealth,
+  });
   let syncFailing = false;
   const sync = await startSyncLoop(
     {

@@ -137,7 +137,9 @@ describeEachDatabase("moderator reminders", (get) => {
       notice: {
         type: "reminder",
         afterHours: 24,
-        requests: [{ id: old.id, localpart: old.localpart, waitingSince: new Date(verifiedAt).toISOString() }],
+        requests: [
+          { id: old.id, localpart: old.localpart, waitingSince: new Date(verifiedAt).toISOString() },
+        ],
       },
     });
 

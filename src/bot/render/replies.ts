@@ -42,7 +42,7 @@ export function renderArgumentProblem(
 
 /** The first word names a group of subcommands ("token") but none of them. */
 export function renderGroupUsage(commands: readonly Command[], r: RenderContext): RenderedMessage {
-  return plain([r.messages.arguments.usage(""), ...commands.map((c) => `  ${usageLine(c, r)}`)].join("\n"));
+  return plain(r.messages.arguments.usage(commands.map((c) => usageLine(c, r)).join(" | ")));
 }
 
 export function renderNotPermitted(userId: string, r: RenderContext): RenderedMessage {
