@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRequestId, type RequestId } from "../../registration/types.ts";
+import { parseRequestId } from "../../registration/types.ts";
 import { en } from "../messages/en.ts";
 import {
   defineCommand,
@@ -67,7 +67,9 @@ function line(body: string): CommandLine {
 function args(body: string, repliedTo: number | null = null) {
   const match = matchCommand(line(body), commands);
   if (match.type !== "command") throw new Error(`no command in ${body}`);
-  return parseArguments(match.command, match.args, { repliedTo: repliedTo as RequestId | null });
+  return parseArguments(match.command, match.args, {
+    repliedTo: repliedTo === null ? null : (parseRequestId(repliedTo) ?? null),
+  });
 }
 
 describe("command lines", () => {
