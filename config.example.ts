@@ -27,6 +27,15 @@ export default defineConfig({
       verify: { points: 20, windowSeconds: 3600 }, // email confirmations
       passwordSet: { points: 10, windowSeconds: 3600 }, // set-password attempts
     },
+    // IPv6 clients are limited per network of this prefix (a subscriber usually holds a whole /64).
+    ipv6Prefix: 64,
+  },
+  portal: {
+    // The moderators' portal (/admin). A moderator signs in with a one-time link (!login in the moderators' room)
+    // and stays signed in this long; every page checks again that they are still a moderator.
+    sessionHours: 2,
+    // How long one such check is trusted (the bot's sync ends it early when power levels or members change).
+    rightsCacheSeconds: 30,
   },
   internal: {
     // The internal API for Synapse (rest-auth) and mxisd/ma1sd, used in local mode. Keep it off the internet.
@@ -45,6 +54,14 @@ export default defineConfig({
     },
     // Most lookups in one identity/bulk request.
     bulkLookupMax: 1000,
+    // Limits on password checks (internal/README.md "Password checks under load").
+    loginThrottle: {
+      accountFailures: 10, // failures of one account per window before its checks fail at once
+      sourceFailures: 300, // failures per calling address per window before recently failed accounts are refused
+      windowSeconds: 300,
+      maxQueued: 64, // verifications waiting for a hashing worker; more are answered as failures
+      perAccountConcurrency: 2, // checks of one account at once
+    },
   },
   database: {
     // Unset: embedded PGlite under dataDir (one process). For several instances: "postgres://user:pass@host/db".

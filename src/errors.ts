@@ -67,3 +67,11 @@ export function isAppError(error: unknown): error is AppError {
 export function incidentId(): string {
   return Math.random().toString(36).slice(2, 10);
 }
+
+/**
+ * The `default` of a switch over a discriminated union: it compiles only when every member was handled, so a new
+ * member cannot be forgotten silently. Reaching it at run time is a bug.
+ */
+export function unreachable(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

@@ -12,8 +12,10 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<"method" | "route" | "status">;
   outboxProcessed: Counter<"kind" | "outcome">;
+  outboxInvalid: Counter<"kind" | "reason">;
   emails: Counter<"result">;
   provisioningFailures: Counter<"reason">;
+  loginChecks: Counter<"verdict">;
   render(): Promise<string>;
   contentType: string;
 }
@@ -38,6 +40,12 @@ export function createMetrics(deps: { db: Db; health: Health }): Metrics {
     labelNames: ["kind", "outcome"] as const,
     registers: [registry],
   });
+  const outboxInvalid = new Counter({
+    name: "vestibule_outbox_invalid_total",
+    help: 'Outbox rows buried unhandled by this process because their kind is unknown or their payload malformed, by kind ("unknown" for unknown kinds) and reason.',
+    labelNames: ["kind", "reason"] as const,
+    registers: [registry],
+  });
   const emails = new Counter({
     name: "vestibule_emails_total",
     help: "Emails this process handed to the mail transport, by result (sent, failed).",
@@ -48,6 +56,13 @@ export function createMetrics(deps: { db: Db; health: Health }): Metrics {
     name: "vestibule_provisioning_failures_total",
     help: "Provisioning attempts that failed in this process, by reason (transient, permanent).",
     labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+
+  const loginChecks = new Counter({
+    name: "vestibule_login_checks_total",
+    help: "Password checks of the internal API by verdict (success, failure, throttled, busy — the last two are answered as failures).",
+    labelNames: ["verdict"] as const,
     registers: [registry],
   });
 
@@ -126,8 +141,10 @@ export function createMetrics(deps: { db: Db; health: Health }): Metrics {
     registry,
     httpDuration,
     outboxProcessed,
+    outboxInvalid,
     emails,
     provisioningFailures,
+    loginChecks,
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -2,17 +2,17 @@
 // web port with a start-up answer → database + migrations → mail → web site and internal API → jobs → bot), and
 // returns { stop() }, which takes them down in reverse. Production (`vestibule serve`) and the end-to-end tests call
 // this same function.
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Config } from "./config/index.ts";
 import { openDatabase, pingDatabase, type DatabaseHandle } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrate.ts";
-import { createRegistrationStore, OUTBOX_CHANNEL } from "./db/registration.store.ts";
+import { createRegistrationStore } from "./db/registration.store.ts";
 import { releaseAllOutboxClaims, releaseClaimsOfDeadProcesses } from "./db/outbox.repository.ts";
 import { createHealth, type Health } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import type { RegistrationStore } from "./registration/ports.ts";
-import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./jobs/outbox.ts";
+import { createOutboxWorker, wakeOnNotify, type OutboxHandlers, type OutboxWorker } from "./outbox/worker.ts";
 import { listen, type Listener } from "./web/listen.ts";
 import { homeserverClientFor, type HomeserverClient } from "./homeserver/index.ts";
 import type { Mailer } from "./mail/transport.ts";
@@ -29,8 +29,11 @@ import { cleanup } from "./jobs/cleanup.ts";
 import { currentRotatingToken, rotateToken } from "./jobs/rotate-token.ts";
 import { remindPending } from "./jobs/reminders.ts";
 import type { BotRole } from "./bot/bot.ts";
-import { createTokenService } from "./homeserver/invite-tokens.ts";
 import { createLocalProvisioner } from "./internal/local-provisioner.ts";
+import { createModerationStores } from "./db/moderation.stores.ts";
+import { moderatorRoomReaderFor } from "./homeserver/moderator-room.ts";
+import type { ModerationDeps } from "./moderation/index.ts";
+import { createModeratorRights } from "./moderation/rights.ts";
 
 /** The web port's answer until the site is ready: /healthz with what is known so far (503), else "starting". */
 function startingUp(health: Health): (request: Request) => Response {
@@ -84,6 +87,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** argon2id worker pool, started on first use (local mode, set-password in local mode). */
   passwordHasher: () => Promise<PasswordHasher>;
+  /** The moderation use cases' deps (bans, invitations, permissions, portal sessions, decisions, rights). */
+  moderation: ModerationDeps;
 }
 
 export interface Service {
@@ -205,6 +210,34 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     const passwordHasher = () => (hasher ??= createPasswordHasher(config.accounts.pwhash));
     stack.push({ name: "password hasher", stop: async () => (hasher ? (await hasher).close() : undefined) });
 
+    // The moderation core, shared by the portal and the bot. Rights are read from the moderators' room with the
+    // bot's token (or the admin token), cached for portal.rightsCacheSeconds; the bot's sync invalidates them.
+    const roomReader = moderatorRoomReaderFor(config);
+    const rights = createModeratorRights({
+      reader: roomReader.reader,
+      ...(roomReader.missing ? { missingReader: roomReader.missing } : {}),
+      moderatorPowerLevel: config.bot.moderatorPowerLevel,
+      cacheMs: config.portal.rightsCacheSeconds * 1000,
+      clock,
+    });
+    const moderation: ModerationDeps = {
+      ...createModerationStores(database.db),
+      homeserver: homeserver.hasAdminToken ? homeserver : null,
+      store,
+      settings: {
+        adminEmail: config.mail.adminEmail,
+        approvalsRequired: config.bot.approvalsRequired,
+        declinesRequired: config.bot.declinesRequired,
+        mode: config.homeserver.mode,
+        credentials: config.registration.credentials,
+        invitesSkipReview: config.registration.invitesSkipReview,
+      },
+      rights,
+      portal: { sessionHours: config.portal.sessionHours, loginMinutes: 10, publicUrl: config.publicUrl },
+      publicUrl: config.publicUrl,
+      clock,
+    };
+
     const deps: AppDeps = {
       config,
       logger,
@@ -217,6 +250,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       secretBox,
       metrics,
       passwordHasher,
+      moderation,
     };
 
     // A cheap database probe keeps /healthz honest when PostgreSQL goes away and comes back.
@@ -248,6 +282,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         homeserver,
         logger,
         clock,
+        hashingThreads: availableParallelism(),
+        onLoginVerdict: (verdict) => metrics.loginChecks.inc({ verdict }),
       });
       internal = await listen(app, config.internal.listen);
       const listener = internal;
@@ -259,7 +295,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     // exists exactly when the jobs role runs here.)
     if (mailer) {
       const { createEmailHandler } = await import("./mail/email.handler.ts");
-      const handlers: Record<string, OutboxHandler> = {
+      const handlers: OutboxHandlers = {
         email: createEmailHandler({
           db: database.db,
           mailer,
@@ -289,20 +325,21 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       outbox = createOutboxWorker({
         db: database.db,
         handlers,
+        // This worker also buries rows of kinds nobody handles, so a misspelt kind is reported, not left lying.
+        buryUnknownKinds: true,
         logger,
         owner: instanceId,
         clock,
         leaseMs: config.jobs.leaseSeconds * 1000,
         backoff: { baseMs: config.jobs.retryBaseSeconds * 1000, maxMs: config.jobs.retryMaxSeconds * 1000 },
         onOutcome: (kind, outcome) => metrics.outboxProcessed.inc({ kind, outcome }),
+        onInvalid: (kind, reason) => metrics.outboxInvalid.inc({ kind, reason }),
       });
       const worker = outbox;
       const unsubscribe = onOutboxRows(() => worker.wake());
       stack.push({ name: "outbox", stop: () => (unsubscribe(), worker.stop()) });
-      if (database.listen) {
-        const unlisten = await database.listen(OUTBOX_CHANNEL, () => worker.wake());
-        stack.push({ name: "outbox listener", stop: unlisten });
-      }
+      const unlisten = await wakeOnNotify(database, worker);
+      stack.push({ name: "outbox listener", stop: unlisten });
       worker.wake();
       const jobs: ScheduledJob[] = [
         { name: "outbox", cron: config.jobs.outbox, run: (now) => worker.drain(now) },
@@ -343,16 +380,15 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         config,
         logger,
         database,
-        store,
         state: createBotStore(database.db),
         health,
         clock,
         instanceId,
-        tokens: config.homeserver.adminToken
-          ? createTokenService({ db: database.db, homeserver, publicUrl: config.publicUrl, clock })
-          : undefined,
+        moderation,
         metrics: metrics.registry,
         onOutboxRows,
+        // The bot reports changes of the moderators' room's power levels and members: cached rights end at once.
+        onModeratorRoomChange: () => rights.invalidate(),
       });
       const role = bot;
       stack.push({ name: "bot", stop: () => role.stop() });

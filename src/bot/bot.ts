@@ -6,9 +6,8 @@ import type { Registry } from "prom-client";
 import type { Config } from "../config/index.ts";
 import type { DatabaseHandle } from "../db/database.ts";
 import type { Health } from "../health.ts";
-import type { TokenService } from "../homeserver/invite-tokens.ts";
 import type { Logger } from "../logger.ts";
-import type { RegistrationStore } from "../registration/ports.ts";
+import type { ModerationDeps } from "../moderation/index.ts";
 import type { RoomId } from "../registration/types.ts";
 import { createEventFailures, type EventFailures } from "./failures.ts";
 import { runAsLeader } from "./leader.ts";
@@ -20,15 +19,15 @@ import { startSession } from "./session.ts";
 export interface BotDeps {
   config: Config;
   logger: Logger;
+  /** The outbox worker's database, the bot lock, and NOTIFY wake-ups. */
   database: DatabaseHandle;
-  store: RegistrationStore;
+  /** The use cases the commands and votes call (decisions, bans, invitations, permissions, portal sign-in). */
+  moderation: ModerationDeps;
   /** The bot's own bookkeeping (sync position, device, direct rooms, handled events). */
   state: BotStore;
   health: Health;
   clock: () => Date;
   instanceId: string;
-  /** The homeserver's registration tokens (!token); absent without homeserver.adminToken. */
-  tokens?: TokenService | undefined;
   /** Where the bot's metrics are registered (one registry per service instance). */
   metrics?: Registry | undefined;
   /** Subscribes to "new outbox rows were committed in this process"; returns the unsubscribe function. */

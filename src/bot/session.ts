@@ -1,22 +1,19 @@
 // One bot session, in its sections: (1) log in and join the moderators' room, retrying until both work; (2) the
 // room facts; (3) the dispatcher with its commands; (4) the sync loop that feeds it; (5) the outbox worker for the
 // bot's rows. Stopping takes them down in reverse.
-import { OUTBOX_CHANNEL } from "../db/registration.store.ts";
 import { AppError, isAppError } from "../errors.ts";
-import { createOutboxWorker, type OutboxWorker } from "../jobs/outbox.ts";
-import type { TransitionSettings } from "../registration/transitions.ts";
+import { createOutboxWorker, wakeOnNotify, type OutboxWorker } from "../outbox/worker.ts";
 import { parseUserId, type EventId, type RoomId, type UserId } from "../registration/types.ts";
 import type { BotDeps, BotSession } from "./bot.ts";
 import { allCommands } from "./commands/index.ts";
 import { mayUseTokens } from "./commands/permissions.ts";
-import { PORTAL_LINK_MINUTES } from "./commands/portal.ts";
 import { createDispatcher, type Dispatcher } from "./dispatch.ts";
 import { eventIdOf } from "./events.ts";
 import { isInfrastructureError, type EventFailures } from "./failures.ts";
 import { connectMatrix, routeSdkLogger, type MatrixApi } from "./matrix.ts";
 import { createMessenger, plaintext, type EventCrypto, type RoomMessenger } from "./messenger.ts";
 import { botCatalogs, type BotMessages } from "./messages/index.ts";
-import { createBotOutboxHandlers, toRowHandlers } from "./outbox-handlers.ts";
+import { createBotOutboxHandlers } from "./outbox-handlers.ts";
 import { botKeys } from "./ports.ts";
 import { plain } from "./render/content.ts";
 import type { RenderContext } from "./render/context.ts";
@@ -31,17 +28,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
       resolve();
     });
   });
-
-function transitionSettings(config: BotDeps["config"]): TransitionSettings {
-  return {
-    adminEmail: config.mail.adminEmail,
-    approvalsRequired: config.bot.approvalsRequired,
-    declinesRequired: config.bot.declinesRequired,
-    mode: config.homeserver.mode,
-    credentials: config.registration.credentials,
-    invitesSkipReview: config.registration.invitesSkipReview,
-  };
-}
 
 function describeStartError(error: unknown, room: string): string {
   if (isAppError(error)) {
@@ -117,7 +103,7 @@ async function connect(
 
 export interface DispatcherWiring extends Pick<
   BotDeps,
-  "config" | "database" | "store" | "state" | "clock" | "logger" | "tokens" | "onModeratorRoomChange"
+  "config" | "moderation" | "state" | "clock" | "logger" | "onModeratorRoomChange"
 > {
   botUserId: UserId;
   facts: RoomFacts;
@@ -131,22 +117,20 @@ export function createBotDispatcher(deps: DispatcherWiring): {
   renderContext: (now: Date) => RenderContext;
   messages: BotMessages;
 } {
-  const { config, database, store, state, messenger } = deps;
+  const { config, moderation, state, messenger } = deps;
   const bot = config.bot;
   const messages = botCatalogs[bot.locale ?? config.i18n.defaultLocale];
-  const settings = transitionSettings(config);
   const commands = allCommands({
-    requests: { store, settings },
-    tokens: { tokens: deps.tokens, state },
-    permissions: { db: database.db },
-    bans: { db: database.db },
+    requests: moderation,
+    tokens: { invites: moderation, state },
+    permissions: moderation,
+    bans: moderation,
     portal: {
-      db: database.db,
-      publicUrl: config.publicUrl,
-      sendLoginLink: async (userId, link, eventId) => {
+      portal: moderation,
+      sendLoginLink: async (userId, link, minutes, eventId) => {
         await messenger.direct(
           userId,
-          { msgtype: "m.text", body: messages.portal.directMessage(link, PORTAL_LINK_MINUTES) },
+          { msgtype: "m.text", body: messages.portal.directMessage(link, minutes) },
           `direct-${eventId}`,
         );
       },
@@ -165,14 +149,14 @@ export function createBotDispatcher(deps: DispatcherWiring): {
   const dispatcher = createDispatcher({
     botUserId: deps.botUserId,
     prefix: bot.commandPrefix,
-    store,
-    settings,
+    store: moderation.store,
+    settings: moderation.settings,
     state,
     facts: deps.facts,
     messenger,
     commands,
     renderContext,
-    mayUseTokens: mayUseTokens(database.db),
+    mayUseTokens: mayUseTokens(moderation),
     clock: deps.clock,
     logger: deps.logger,
     onModeratorRoomChange: deps.onModeratorRoomChange,
@@ -221,7 +205,7 @@ export async function startSession(
   failures: EventFailures,
   signal: AbortSignal,
 ): Promise<BotSession | undefined> {
-  const { config, database, store, state, health } = deps;
+  const { config, database, state, health } = deps;
   const bot = config.bot;
   const log = deps.logger.child({ component: "bot" });
   routeSdkLogger(deps.logger);
@@ -304,7 +288,7 @@ export async function startSession(
   // (5) The bot's outbox rows.
   const worker: OutboxWorker = createOutboxWorker({
     db: database.db,
-    handlers: toRowHandlers(createBotOutboxHandlers({ store, facts, messenger, renderContext })),
+    handlers: createBotOutboxHandlers({ store: deps.moderation.store, facts, messenger, renderContext }),
     logger: deps.logger,
     owner: `${deps.instanceId}:bot`,
     clock: deps.clock,
@@ -314,7 +298,7 @@ export async function startSession(
     leaseMs: config.jobs.leaseSeconds * 1000,
     backoff: { baseMs: config.jobs.retryBaseSeconds * 1000, maxMs: config.jobs.retryMaxSeconds * 1000 },
   });
-  const unlisten = database.listen ? await database.listen(OUTBOX_CHANNEL, () => worker.wake()) : undefined;
+  const unlisten = await wakeOnNotify(database, worker);
   const unsubscribe = deps.onOutboxRows?.(() => worker.wake());
   const outboxTimer = setInterval(() => worker.wake(), 15_000);
   outboxTimer.unref();
@@ -329,7 +313,7 @@ export async function startSession(
     async stop() {
       clearInterval(outboxTimer);
       unsubscribe?.();
-      await unlisten?.();
+      await unlisten();
       await worker.stop();
       await sync.stop();
       api.stop();

@@ -3,6 +3,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { isValidCron } from "../jobs/schedule.ts";
+import { checkNewPattern } from "../registration/pattern.ts";
 
 /** Keys whose values are secrets: redacted in output, and settable from a file with a `…_FILE` variable. */
 export const secrets = z.registry<{ secret: true }>();
@@ -44,14 +45,10 @@ const roomRef = z
   .regex(/^[!#][^:\s]+:[^\s]+$/, 'expected a room ID ("!abc:example.org") or alias ("#room:example.org")');
 const cron = z.string().refine(isValidCron, "expected a cron expression (5 fields, or 6 with seconds first)");
 const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http(s) URL" });
-const regexSource = z.string().refine((source) => {
-  try {
-    new RegExp(source, "u");
-    return true;
-  } catch {
-    return false;
-  }
-}, "expected a valid regular expression");
+const regexSource = z.string().superRefine((source, ctx) => {
+  const compiled = checkNewPattern(source);
+  if (!compiled.ok) ctx.addIssue({ code: "custom", message: compiled.error });
+});
 const rateLimit = (points: number, windowSeconds: number, what: string) =>
   section({
     points: z.int().min(1).default(points).describe(`How many ${what} one client IP may make per window.`),
@@ -97,7 +94,31 @@ export const configSchema = z
         verify: rateLimit(20, 3600, "email confirmations"),
         passwordSet: rateLimit(10, 3600, "set-password attempts"),
       }).describe("Per-IP rate limits, kept in the database so they hold across instances."),
+      ipv6Prefix: z
+        .int()
+        .min(32)
+        .max(128)
+        .default(64)
+        .describe(
+          "IPv6 clients are limited and counted per network of this prefix length (one subscriber usually holds a /64).",
+        ),
     }).describe("The public web site."),
+    portal: section({
+      sessionHours: z
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(2)
+        .describe("How long a moderator stays signed in to the portal (/admin) after using a sign-in link."),
+      rightsCacheSeconds: z
+        .int()
+        .min(0)
+        .max(3600)
+        .default(30)
+        .describe(
+          "How long the portal trusts a check of a moderator's power level and membership in the moderators' room (the bot's sync ends it early).",
+        ),
+    }).describe("The moderators' web portal (/admin)."),
     internal: section({
       listen: listenAddress
         .default("127.0.0.1:8091")
@@ -135,6 +156,31 @@ export const configSchema = z
         .min(1)
         .default(1000)
         .describe("Most lookups one identity/bulk request may carry."),
+      loginThrottle: section({
+        accountFailures: z
+          .int()
+          .min(1)
+          .default(10)
+          .describe("Failed password checks per account within the window before further ones fail at once."),
+        sourceFailures: z
+          .int()
+          .min(1)
+          .default(300)
+          .describe(
+            "Failed checks per calling address within the window before accounts that failed recently are refused at once.",
+          ),
+        windowSeconds: z.int().min(1).default(300).describe("Window of the failure counts."),
+        maxQueued: z
+          .int()
+          .min(0)
+          .default(64)
+          .describe("Password verifications waiting for a hashing worker; more are answered as failures."),
+        perAccountConcurrency: z
+          .int()
+          .min(1)
+          .default(2)
+          .describe("Checks of one account running at once; more are answered as failures."),
+      }).describe("Limits on password checks (check_credentials, mxisd login, the password intercept)."),
     }).describe("The internal server-to-server API (local mode)."),
     database: section({
       url: secret(

@@ -1,9 +1,10 @@
-// Audit rows for events that are not state transitions (a password set through a link, a login to the portal).
-import type { Kysely } from "kysely";
+// Audit rows for events that are not state transitions (a password set through a link, moderation changes). Takes
+// the database or a transaction: a change and its audit row belong in one transaction.
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "./schema.ts";
 
 export async function appendAudit(
-  db: Kysely<Database>,
+  db: Kysely<Database> | Transaction<Database>,
   entry: {
     requestId: number | null;
     actor: string;

@@ -1,21 +1,17 @@
-// Bans on IPs/CIDRs, email addresses, email domains and username patterns, shared by every instance.
-import type { Kysely } from "kysely";
-import type { Ban, BanKind } from "../registration/policy.ts";
-import type { Database } from "./schema.ts";
+// Bans on IPs/CIDRs, email addresses, email domains and username patterns, shared by every instance. The functions
+// take the database or a transaction; createBanStore() is the moderation core's BanStore over them.
+import type { Kysely, Transaction } from "kysely";
+import type { BanRecord, BanStore, BanTarget, BanTx } from "../moderation/ports.ts";
+import type { BanKind } from "../registration/policy.ts";
+import { appendAudit } from "./audit.repository.ts";
+import type { BanRow, Database } from "./schema.ts";
 
-export interface BanRecord extends Ban {
-  createdBy: string;
-  createdAt: Date;
-}
+export type { BanRecord };
 
-export async function activeBans(db: Kysely<Database>, now: Date): Promise<BanRecord[]> {
-  const rows = await db
-    .selectFrom("ban")
-    .selectAll()
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
-    .orderBy("id")
-    .execute();
-  return rows.map((r) => ({
+type Executor = Kysely<Database> | Transaction<Database>;
+
+function toBan(r: BanRow): BanRecord {
+  return {
     id: r.id,
     kind: r.kind,
     value: r.value,
@@ -23,31 +19,26 @@ export async function activeBans(db: Kysely<Database>, now: Date): Promise<BanRe
     expiresAt: r.expires_at,
     createdBy: r.created_by,
     createdAt: r.created_at,
-  }));
+  };
+}
+
+export async function activeBans(db: Executor, now: Date): Promise<BanRecord[]> {
+  return listBans(db, { includeExpired: false, now });
 }
 
 export async function listBans(
-  db: Kysely<Database>,
+  db: Executor,
   options: { includeExpired: boolean; now: Date },
 ): Promise<BanRecord[]> {
   let query = db.selectFrom("ban").selectAll().orderBy("id");
   if (!options.includeExpired)
     query = query.where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", options.now)]));
-  const rows = await query.execute();
-  return rows.map((r) => ({
-    id: r.id,
-    kind: r.kind,
-    value: r.value,
-    reason: r.reason,
-    expiresAt: r.expires_at,
-    createdBy: r.created_by,
-    createdAt: r.created_at,
-  }));
+  return (await query.execute()).map(toBan);
 }
 
-/** Adds a ban; an existing ban of the same kind and value is updated (reason, expiry) instead. */
-export async function addBan(
-  db: Kysely<Database>,
+/** Adds a ban; an existing ban of the same kind and value is updated (reason, expiry, creator) instead. */
+export async function upsertBan(
+  db: Executor,
   ban: {
     kind: BanKind;
     value: string;
@@ -56,7 +47,7 @@ export async function addBan(
     createdBy: string;
     now: Date;
   },
-): Promise<{ id: number; created: boolean }> {
+): Promise<{ ban: BanRecord; created: boolean }> {
   const existing = await db
     .selectFrom("ban")
     .select("id")
@@ -78,20 +69,45 @@ export async function addBan(
         .columns(["kind", "value"])
         .doUpdateSet({ reason: ban.reason, expires_at: ban.expiresAt, created_by: ban.createdBy }),
     )
-    .returning("id")
+    .returningAll()
     .executeTakeFirstOrThrow();
-  return { id: row.id, created: !existing };
+  return { ban: toBan(row), created: !existing };
 }
 
-/** Removes bans by id, or by kind + value. Returns how many went. */
-export async function removeBan(
-  db: Kysely<Database>,
-  target: { id: number } | { kind: BanKind; value: string },
-): Promise<number> {
+/**
+ * The earlier shape of upsertBan, kept while the old bot commands (src/bot/more.commands.ts) and tests use it.
+ * TODO(issue 11): remove once the bot's !ban goes through src/moderation/bans.ts.
+ */
+export async function addBan(
+  db: Executor,
+  ban: Parameters<typeof upsertBan>[1],
+): Promise<{ id: number; created: boolean }> {
+  const { ban: added, created } = await upsertBan(db, ban);
+  return { id: added.id, created };
+}
+
+/** Removes bans by id, or by kind + value, and returns them. */
+export async function deleteBans(db: Executor, target: BanTarget): Promise<BanRecord[]> {
   const query =
     "id" in target
       ? db.deleteFrom("ban").where("id", "=", target.id)
       : db.deleteFrom("ban").where("kind", "=", target.kind).where("value", "=", target.value);
-  const result = await query.executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return (await query.returningAll().execute()).map(toBan);
+}
+
+/** Compatibility for the old bot commands: how many bans went. TODO(issue 11): remove with them. */
+export async function removeBan(db: Executor, target: BanTarget): Promise<number> {
+  return (await deleteBans(db, target)).length;
+}
+
+export function createBanStore(db: Kysely<Database>): BanStore {
+  const txFor = (trx: Transaction<Database>): BanTx => ({
+    upsert: (ban, now) => upsertBan(trx, { ...ban, now }),
+    remove: (target) => deleteBans(trx, target),
+    audit: (entry, now) => appendAudit(trx, { requestId: null, ...entry, now }),
+  });
+  return {
+    list: (filter) => listBans(db, filter),
+    transaction: (work) => db.transaction().execute((trx) => work(txFor(trx))),
+  };
 }

@@ -60,67 +60,12 @@ export async function requestsWithoutRoomMessage(db: Kysely<Database>): Promise<
   return rows.map((r) => r.id);
 }
 
-export interface Permission {
-  subject: string;
-  isPattern: boolean;
-  scope: string;
-  createdBy: string;
-  createdAt: Date;
-}
-
-/** Whether a user was given a right with !allow (an exact user ID, or a regular expression). */
-export async function isAllowed(db: Kysely<Database>, userId: string, scope: string): Promise<boolean> {
-  const rows = await db
-    .selectFrom("bot_permission")
-    .select(["subject", "is_pattern"])
-    .where("scope", "=", scope)
-    .execute();
-  return rows.some((row) => {
-    if (!row.is_pattern) return row.subject === userId;
-    try {
-      return new RegExp(row.subject, "u").test(userId);
-    } catch {
-      return false;
-    }
-  });
-}
-
-export async function listPermissions(db: Kysely<Database>, scope: string): Promise<Permission[]> {
-  const rows = await db
-    .selectFrom("bot_permission")
-    .selectAll()
-    .where("scope", "=", scope)
-    .orderBy("created_at")
-    .execute();
-  return rows.map((r) => ({
-    subject: r.subject,
-    isPattern: r.is_pattern,
-    scope: r.scope,
-    createdBy: r.created_by,
-    createdAt: r.created_at,
-  }));
-}
-
-export async function addPermission(
-  db: Kysely<Database>,
-  permission: { subject: string; isPattern: boolean; scope: string; createdBy: string; now: Date },
-): Promise<boolean> {
-  const row = await db
-    .insertInto("bot_permission")
-    .values({
-      subject: permission.subject,
-      is_pattern: permission.isPattern,
-      scope: permission.scope,
-      created_by: permission.createdBy,
-      created_at: permission.now,
-    })
-    .onConflict((oc) => oc.column("subject").doNothing())
-    .returning("subject")
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-export async function removePermission(db: Kysely<Database>, subject: string): Promise<boolean> {
-  const result = await db.deleteFrom("bot_permission").where("subject", "=", subject).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
-}
+// Permissions moved to permission.repository.ts; re-exported for the bot until it uses src/moderation.
+// TODO(issue 11): drop these re-exports when src/bot no longer imports them from here.
+export {
+  addPermission,
+  isAllowed,
+  listPermissions,
+  removePermission,
+  type Permission,
+} from "./permission.repository.ts";

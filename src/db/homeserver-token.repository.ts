@@ -1,19 +1,12 @@
 // Registration tokens Vestibule created on the homeserver: who made each one, for what, and who used it.
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
+import type { InviteStore, InviteTx, TokenRecord } from "../moderation/ports.ts";
+import { appendAudit } from "./audit.repository.ts";
 import type { Database, HomeserverTokenRow } from "./schema.ts";
 
-export interface TokenRecord {
-  token: string;
-  purpose: "approval" | "invite";
-  requestId: number | null;
-  createdBy: string;
-  note: string | null;
-  usesAllowed: number | null;
-  expiresAt: Date | null;
-  createdAt: Date;
-  deletedAt: Date | null;
-  usedBy: { userId: string; usedAt: Date }[];
-}
+export type { TokenRecord };
+
+type Executor = Kysely<Database> | Transaction<Database>;
 
 function toRecord(row: HomeserverTokenRow, uses: { user_id: string; used_at: Date }[]): TokenRecord {
   return {
@@ -31,7 +24,7 @@ function toRecord(row: HomeserverTokenRow, uses: { user_id: string; used_at: Dat
 }
 
 export async function recordToken(
-  db: Kysely<Database>,
+  db: Executor,
   token: {
     token: string;
     purpose: "approval" | "invite";
@@ -60,7 +53,7 @@ export async function recordToken(
 }
 
 export async function findTokenRecords(
-  db: Kysely<Database>,
+  db: Executor,
   tokens: readonly string[],
 ): Promise<Map<string, TokenRecord>> {
   if (tokens.length === 0) return new Map();
@@ -82,7 +75,7 @@ export async function findTokenRecords(
   );
 }
 
-export async function markTokenDeleted(db: Kysely<Database>, token: string, now: Date): Promise<void> {
+export async function markTokenDeleted(db: Executor, token: string, now: Date): Promise<void> {
   await db
     .updateTable("homeserver_token")
     .set({ deleted_at: now })
@@ -91,12 +84,7 @@ export async function markTokenDeleted(db: Kysely<Database>, token: string, now:
     .execute();
 }
 
-export async function recordTokenUse(
-  db: Kysely<Database>,
-  token: string,
-  userId: string,
-  now: Date,
-): Promise<void> {
+export async function recordTokenUse(db: Executor, token: string, userId: string, now: Date): Promise<void> {
   const known = await db
     .selectFrom("homeserver_token")
     .select("token")
@@ -108,4 +96,16 @@ export async function recordTokenUse(
     .values({ token, user_id: userId, used_at: now })
     .onConflict((oc) => oc.columns(["token", "user_id"]).doNothing())
     .execute();
+}
+
+export function createInviteStore(db: Kysely<Database>): InviteStore {
+  const txFor = (trx: Transaction<Database>): InviteTx => ({
+    record: (token, now) => recordToken(trx, { ...token, requestId: null, now }),
+    markDeleted: (token, now) => markTokenDeleted(trx, token, now),
+    audit: (entry, now) => appendAudit(trx, { requestId: null, ...entry, now }),
+  });
+  return {
+    records: (tokens) => findTokenRecords(db, tokens),
+    transaction: (work) => db.transaction().execute((trx) => work(txFor(trx))),
+  };
 }

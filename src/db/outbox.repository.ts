@@ -1,6 +1,6 @@
 // The outbox queue: claim due rows (FOR UPDATE SKIP LOCKED, so instances never take the same row), then complete,
 // reschedule or bury them. Claims are leases: a worker that dies leaves its rows due again when the lease ends.
-import { sql, type Kysely } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Database, OutboxRow } from "./schema.ts";
 
 export interface ClaimedOutboxRow {
@@ -26,21 +26,36 @@ function toClaimed(row: OutboxRow): ClaimedOutboxRow {
   };
 }
 
+/** Which rows a worker takes: its own kinds, and (for the one that buries them) kinds nobody knows. */
+export interface OutboxKindFilter {
+  kinds: readonly string[];
+  /** Also rows whose kind is none of these (every known kind): they are reported and buried, never handled. */
+  unknownBesides?: readonly string[] | undefined;
+}
+
+function kindCondition(eb: ExpressionBuilder<Database, "outbox">, filter: OutboxKindFilter) {
+  const ors = [];
+  if (filter.kinds.length > 0) ors.push(eb("kind", "in", filter.kinds));
+  if (filter.unknownBesides && filter.unknownBesides.length > 0)
+    ors.push(eb("kind", "not in", filter.unknownBesides));
+  return eb.or(ors);
+}
+
+/** The NOTIFY channel that tells every instance's outbox workers that new rows were committed. */
+export const OUTBOX_CHANNEL = "vestibule_outbox";
+
 /**
  * When the earliest open row of these kinds can next be claimed (its next attempt, or the end of another worker's
  * lease on it), or null when none is open. A worker sleeps until then instead of waiting for the scheduled drain.
  */
-export async function nextOutboxClaimAt(
-  db: Kysely<Database>,
-  kinds: readonly string[],
-): Promise<Date | null> {
-  if (kinds.length === 0) return null;
+export async function nextOutboxClaimAt(db: Kysely<Database>, kinds: OutboxKindFilter): Promise<Date | null> {
+  if (kinds.kinds.length === 0 && !kinds.unknownBesides) return null;
   const row = await db
     .selectFrom("outbox")
     .select(
       sql<Date | null>`min(greatest(next_attempt_at, coalesce(claimed_until, next_attempt_at)))`.as("at"),
     )
-    .where("kind", "in", kinds)
+    .where((eb) => kindCondition(eb, kinds))
     .where("completed_at", "is", null)
     .where("dead_at", "is", null)
     .executeTakeFirst();
@@ -49,15 +64,15 @@ export async function nextOutboxClaimAt(
 
 export async function claimDueOutboxRows(
   db: Kysely<Database>,
-  options: { kinds: readonly string[]; limit: number; now: Date; leaseMs: number; owner: string },
+  options: OutboxKindFilter & { limit: number; now: Date; leaseMs: number; owner: string },
 ): Promise<ClaimedOutboxRow[]> {
-  if (options.kinds.length === 0) return [];
+  if (options.kinds.length === 0 && !options.unknownBesides) return [];
   const leaseEnd = new Date(options.now.getTime() + options.leaseMs);
   return db.transaction().execute(async (trx) => {
     const due = await trx
       .selectFrom("outbox")
       .select("id")
-      .where("kind", "in", options.kinds)
+      .where((eb) => kindCondition(eb, options))
       .where("completed_at", "is", null)
       .where("dead_at", "is", null)
       .where("next_attempt_at", "<=", options.now)

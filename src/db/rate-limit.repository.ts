@@ -31,3 +31,22 @@ export async function hitRateLimit(
     resetAt: new Date(windowStart.getTime() + windowMs),
   };
 }
+
+/** The hits counted in the current window for each key (0 when none), without counting one. */
+export async function readRateLimits(
+  db: Kysely<Database>,
+  keys: readonly string[],
+  windowSeconds: number,
+  now: Date,
+): Promise<Map<string, number>> {
+  const windowMs = windowSeconds * 1000;
+  const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("rate_limit")
+    .select(["key", "hits"])
+    .where("key", "in", keys)
+    .where("window_start", "=", windowStart)
+    .execute();
+  return new Map(rows.map((r) => [r.key, r.hits]));
+}

@@ -10,26 +10,45 @@ import type {
   SecretTokenRecord,
 } from "../registration/ports.ts";
 import type { SideEffect } from "../registration/side-effects.ts";
-import type {
-  AuditEntry,
-  EmailAddress,
-  Localpart,
-  RegistrationRequest,
-  RequestId,
-  RequestState,
-  UserId,
-  Vote,
+import { parseEmailAddress } from "../registration/policy.ts";
+import {
+  parseLocalpart,
+  parseRequestId,
+  parseUserId,
+  type AuditEntry,
+  type RegistrationRequest,
+  type RequestId,
+  type RequestState,
+  type Vote,
 } from "../registration/types.ts";
+import { OUTBOX_CHANNEL } from "./outbox.repository.ts";
 import type { Database, RequestRow, RequestUpdate, VoteRow } from "./schema.ts";
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
+/**
+ * A stored value that does not parse was written by something other than Vestibule (a hand edit, a bug): that is
+ * broken infrastructure, not an outcome, so it throws instead of travelling on unbranded.
+ */
+function stored<T>(parsed: T | undefined, what: string, value: unknown): T {
+  if (parsed === undefined) throw new Error(`the database holds an invalid ${what}: ${String(value)}`);
+  return parsed;
+}
+
+function storedRequestId(value: number): RequestId {
+  return stored(parseRequestId(value), "request id", value);
+}
+
+function storedOptionalRequestId(value: number | null): RequestId | null {
+  return value === null ? null : storedRequestId(value);
+}
+
 export function toRequest(row: RequestRow): RegistrationRequest {
   return {
-    id: row.id as RequestId,
+    id: storedRequestId(row.id),
     state: row.state,
-    localpart: row.localpart as Localpart,
-    email: row.email as EmailAddress | null,
+    localpart: stored(parseLocalpart(row.localpart), "localpart", row.localpart),
+    email: row.email === null ? null : stored(parseEmailAddress(row.email), "email address", row.email),
     firstName: row.first_name,
     lastName: row.last_name,
     note: row.note,
@@ -47,7 +66,7 @@ export function toRequest(row: RequestRow): RegistrationRequest {
     provisionedAt: row.provisioned_at,
     failedAt: row.failed_at,
     failureReason: row.failure_reason,
-    userId: row.user_id as UserId | null,
+    userId: row.user_id === null ? null : stored(parseUserId(row.user_id), "user id", row.user_id),
     roomId: row.room_id,
     roomEventId: row.room_event_id,
     scrubbedAt: row.scrubbed_at,
@@ -56,7 +75,7 @@ export function toRequest(row: RequestRow): RegistrationRequest {
 
 function toVote(row: VoteRow): Vote {
   return {
-    requestId: row.request_id as RequestId,
+    requestId: storedRequestId(row.request_id),
     voter: row.voter,
     decision: row.decision,
     source: row.source,
@@ -116,16 +135,13 @@ function secretRecord(row: {
 }): SecretTokenRecord {
   return {
     purpose: row.purpose,
-    requestId: row.request_id as RequestId | null,
+    requestId: storedOptionalRequestId(row.request_id),
     subject: row.subject,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     usedAt: row.used_at,
   };
 }
-
-/** The NOTIFY channel that tells every instance's outbox worker that new rows are waiting. */
-export const OUTBOX_CHANNEL = "vestibule_outbox";
 
 function createTx(trx: Transaction<Database>, state: { enqueued: boolean }): RegistrationTx {
   return {
@@ -362,7 +378,7 @@ export function createRegistrationStore(db: Kysely<Database>, onCommit?: CommitL
         .execute();
       return rows.map((row): AuditEntry => ({
         id: row.id,
-        requestId: row.request_id as RequestId | null,
+        requestId: storedOptionalRequestId(row.request_id),
         actor: row.actor,
         action: row.action,
         detail: row.detail,

@@ -1,7 +1,8 @@
 // Data retention (registration.retention): what is deleted or stripped of personal data, and when. All of it runs
 // in one transaction, so a dry run is the same code rolled back — it reports exactly what a real run would do.
 import { sql, type Kysely, type Transaction } from "kysely";
-import { OUTBOX_CHANNEL, outboxRowFor } from "./registration.store.ts";
+import { OUTBOX_CHANNEL } from "./outbox.repository.ts";
+import { outboxRowFor } from "./registration.store.ts";
 import type { Database } from "./schema.ts";
 
 export interface RetentionPolicy {

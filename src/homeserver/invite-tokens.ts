@@ -1,49 +1,19 @@
-// Managing the homeserver's registration tokens (Synapse admin API) for operators and moderators: create with an
-// invite link, list, show, delete. The homeserver is the truth for use counts; Vestibule adds who created each
-// token, why, and which account used it through its pages.
-import { randomInt } from "node:crypto";
+// The token service of the first version, without audit rows. The portal and the CLI use src/moderation/tokens.ts;
+// this stays only while the old bot commands (src/bot/more.commands.ts, wired in start.ts) use it.
+// TODO(issue 11): delete once the bot's !token goes through src/moderation/tokens.ts.
 import type { Kysely } from "kysely";
+import { inviteUrlFor, isTokenString, newTokenString, type TokenView } from "../moderation/tokens.ts";
 import { findTokenRecords, markTokenDeleted, recordToken } from "../db/homeserver-token.repository.ts";
 import type { Database } from "../db/schema.ts";
 import type { HomeserverClient, RegistrationToken } from "./synapse.client.ts";
 
-export interface TokenView extends RegistrationToken {
-  /** Ready-to-share sign-up link. */
-  inviteUrl: string;
-  createdBy: string | null;
-  note: string | null;
-  purpose: "approval" | "invite" | "external";
-  usedBy: { userId: string; usedAt: Date }[];
-  /** Still usable: not expired and uses left. */
-  valid: boolean;
-}
+export { inviteUrlFor, isTokenString, newTokenString, type TokenView };
 
 export interface TokenServiceDeps {
   db: Kysely<Database>;
   homeserver: HomeserverClient;
   publicUrl: string;
   clock: () => Date;
-}
-
-/** The grammar of MSC3231 tokens: 1–64 characters of [A-Za-z0-9._~-]. */
-export function isTokenString(value: string): boolean {
-  return /^[A-Za-z0-9._~-]{1,64}$/.test(value);
-}
-
-const tokenAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-
-/**
- * A new token: letters and digits only (Synapse's own generator may start one with "-" or "~", which reads as an
- * option on a command line and is easy to lose when copied). 16 characters ≈ 93 bits.
- */
-export function newTokenString(length = 16): string {
-  let token = "";
-  for (let i = 0; i < length; i++) token += tokenAlphabet[randomInt(tokenAlphabet.length)];
-  return token;
-}
-
-export function inviteUrlFor(publicUrl: string, token: string): string {
-  return `${publicUrl.replace(/\/+$/, "")}/invite/${encodeURIComponent(token)}`;
 }
 
 function isValid(token: RegistrationToken, now: Date): boolean {

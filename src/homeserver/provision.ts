@@ -6,7 +6,6 @@ import type { Config } from "../config/index.ts";
 import { randomPassword, type SecretBox } from "../crypto/index.ts";
 import type { DatabaseHandle } from "../db/database.ts";
 import { recordToken, markTokenDeleted } from "../db/homeserver-token.repository.ts";
-import type { ClaimedOutboxRow } from "../db/outbox.repository.ts";
 import {
   approvalTokenOf,
   requestPasswordCiphertext,
@@ -14,16 +13,10 @@ import {
 } from "../db/provisioning.repository.ts";
 import { isAppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { OutboxHandler, OutboxOutcome } from "../jobs/outbox.ts";
+import type { OutboxHandler, OutboxOutcome } from "../outbox/registry.ts";
 import type { RegistrationStore } from "../registration/ports.ts";
 import { markFailed, markProvisioned, registrationTokenIssued } from "../registration/transitions.ts";
-import {
-  displayNameOf,
-  userIdFor,
-  type RegistrationRequest,
-  type RequestId,
-  type UserId,
-} from "../registration/types.ts";
+import { displayNameOf, userIdFor, type RegistrationRequest, type UserId } from "../registration/types.ts";
 import { newTokenString } from "./invite-tokens.ts";
 import type { HomeserverClient } from "./synapse.client.ts";
 import { unknowablePassword } from "./synapse.client.ts";
@@ -93,7 +86,7 @@ interface Credentials {
   chosenByApplicant: boolean;
 }
 
-export function createProvisionHandler(deps: ProvisionDeps): OutboxHandler {
+export function createProvisionHandler(deps: ProvisionDeps): OutboxHandler<"provision"> {
   const log = deps.logger.child({ component: "provisioning" });
   const hs = deps.config.homeserver;
 
@@ -302,9 +295,9 @@ export function createProvisionHandler(deps: ProvisionDeps): OutboxHandler {
     return { status: "done" };
   }
 
-  return async (row: ClaimedOutboxRow) => {
+  return async (row) => {
     if (row.requestId === null) return { status: "dead", error: "provision row without a request" };
-    const request = await deps.store.getRequest(row.requestId as RequestId);
+    const request = await deps.store.getRequest(row.requestId);
     // Declined, retried elsewhere or already provisioned meanwhile: nothing to do.
     if (!request || request.state !== "approved") return { status: "done" };
     try {
@@ -336,10 +329,9 @@ export function createProvisionHandler(deps: ProvisionDeps): OutboxHandler {
 /** The `homeserver.delete_token` outbox handler: registration tokens of declined or expired requests go away. */
 export function createDeleteTokenHandler(
   deps: Pick<ProvisionDeps, "database" | "homeserver" | "clock">,
-): OutboxHandler {
+): OutboxHandler<"homeserver.delete_token"> {
   return async (row) => {
-    const token = row.payload["token"];
-    if (typeof token !== "string") return { status: "dead", error: "delete_token row without a token" };
+    const token = row.effect.token;
     // False means it was already gone: the goal is reached either way.
     await deps.homeserver.deleteRegistrationToken(token);
     await markTokenDeleted(deps.database.db, token, deps.clock());

@@ -9,12 +9,14 @@ import {
 } from "../db/local-account.repository.ts";
 import { escapeLike } from "../db/registration.store.ts";
 import type { Database } from "../db/schema.ts";
+import type { LoginGuard } from "./login-guard.ts";
 
 export interface AccountDeps {
   db: Kysely<Database>;
   hasher: () => Promise<PasswordHasher>;
   serverName: string;
   clock: () => Date;
+  guard: LoginGuard;
 }
 
 /** Splits "@local:server" and checks the server is ours; null for anything else. */
@@ -25,47 +27,58 @@ export function localpartOf(userId: string, serverName: string): string | null {
 }
 
 /**
- * Checks a password. Unknown users, disabled accounts and accounts without a password cost one argon2id
- * verification against a dummy hash, the same as a wrong password, so timing does not reveal which names exist.
+ * Checks a password under the login guard (login-guard.ts): bounded hashing, throttled failures, and no hashing at
+ * all for unknown users, disabled accounts and accounts without a password — they wait a decoy delay as long as a
+ * recent real verification, so timing does not reveal which names exist. `source` is the calling server's
+ * address.
  */
 export async function checkPassword(
   deps: AccountDeps,
   localpart: string,
   password: string,
+  source: string,
 ): Promise<LocalAccount | null> {
-  const hasher = await deps.hasher();
-  const account = await findLocalAccount(deps.db, localpart);
-  if (!account || account.disabledAt || !account.passwordHash) {
-    await hasher.verify(await hasher.dummyHash(), password);
-    return null;
-  }
-  if (!(await hasher.verify(account.passwordHash, password))) return null;
-  if (await hasher.needsRehash(account.passwordHash)) {
-    // The configured cost changed: upgrade the stored hash now that we know the password.
-    await replaceLocalPasswordHash(
-      deps.db,
-      localpart,
-      account.passwordHash,
-      await hasher.hash(password),
-      deps.clock(),
-    );
+  const checked = await deps.guard.check({ account: localpart, source }, async () => {
+    const account = await findLocalAccount(deps.db, localpart);
+    if (!account || account.disabledAt || !account.passwordHash) return { kind: "absent" as const };
+    const hash = account.passwordHash;
+    return {
+      kind: "verify" as const,
+      run: async () => ((await (await deps.hasher()).verify(hash, password)) ? account : null),
+    };
+  });
+  const account = checked.value;
+  if (account?.passwordHash) {
+    const hasher = await deps.hasher();
+    if (await hasher.needsRehash(account.passwordHash)) {
+      // The configured cost changed: upgrade the stored hash now that we know the password.
+      await replaceLocalPasswordHash(
+        deps.db,
+        localpart,
+        account.passwordHash,
+        await hasher.hash(password),
+        deps.clock(),
+      );
+    }
   }
   return account;
 }
 
-/** checkPassword for a full user ID; a foreign or malformed ID costs a dummy verification too. */
+/** checkPassword for a full user ID; a foreign or malformed ID is an absent account (the same decoy delay). */
 export async function checkUserIdPassword(
   deps: AccountDeps,
   userId: string,
   password: string,
+  source: string,
 ): Promise<LocalAccount | null> {
   const localpart = localpartOf(userId, deps.serverName);
   if (localpart === null) {
-    const hasher = await deps.hasher();
-    await hasher.verify(await hasher.dummyHash(), password);
+    await deps.guard.check({ account: userId.toLowerCase(), source }, () =>
+      Promise.resolve({ kind: "absent" as const }),
+    );
     return null;
   }
-  return checkPassword(deps, localpart, password);
+  return checkPassword(deps, localpart, password, source);
 }
 
 export interface DirectoryResult {
@@ -73,22 +86,24 @@ export interface DirectoryResult {
   results: { localpart: string; displayName: string | null }[];
 }
 
-/** Case-insensitive substring search on localpart and display name, or on the email address. */
+/**
+ * By name: case-insensitive substring search on localpart and display name. By threepid: the exact address (case
+ * ignored) — a substring search there would let any user read other users' addresses letter by letter.
+ */
 export async function searchDirectory(
   db: Kysely<Database>,
   by: "name" | "threepid",
   term: string,
   maxResults: number,
 ): Promise<DirectoryResult> {
-  const pattern = `%${escapeLike(term.toLowerCase())}%`;
   let query = db
     .selectFrom("local_account")
     .select(["localpart", "display_name"])
     .where("disabled_at", "is", null);
   query =
     by === "name"
-      ? query.where("search_text", "like", pattern)
-      : query.where(sql<string>`lower(coalesce(email, ''))`, "like", pattern);
+      ? query.where("search_text", "like", `%${escapeLike(term.toLowerCase())}%`)
+      : query.where(sql<string>`lower(email)`, "=", term.toLowerCase());
   // No ORDER BY: with it, a common term would have to collect and sort every match before the limit applies.
   const rows = await query.limit(maxResults + 1).execute();
   return {

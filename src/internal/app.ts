@@ -1,7 +1,8 @@
 // The internal API (role `internal`, loopback by default): matrix-synapse-rest-auth's check_credentials, the
 // mxisd/ma1sd REST backend under both prefixes, and the password-change intercept. Every answer to bad input is a
 // 4xx with { errcode, error }; nothing a caller sends can produce a 5xx.
-import { createHmac, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
@@ -11,6 +12,8 @@ import type { Db } from "../db/database.ts";
 import { incidentId } from "../errors.ts";
 import type { HomeserverClient } from "../homeserver/index.ts";
 import type { Logger } from "../logger.ts";
+import { canonicalIp } from "../registration/policy.ts";
+import { createLoginGuard, type LoginVerdict } from "./login-guard.ts";
 import {
   checkPassword,
   checkUserIdPassword,
@@ -27,6 +30,10 @@ export interface InternalDeps {
   homeserver: HomeserverClient;
   logger: Logger;
   clock: () => Date;
+  /** Hashing workers (the guard runs this many verifications at once). */
+  hashingThreads?: number;
+  /** Each guarded password check's verdict (metrics). */
+  onLoginVerdict?: (verdict: LoginVerdict) => void;
 }
 
 type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 500;
@@ -81,6 +88,13 @@ async function readJson<T>(
   } catch {
     return { ok: false, response: matrixError(c, 400, "M_NOT_JSON", "the body is not valid JSON") };
   }
+  // One check for every string of every body: PostgreSQL cannot store or compare NUL, and no field needs one.
+  const nul = pathOfNul(parsed);
+  if (nul !== null)
+    return {
+      ok: false,
+      response: matrixError(c, 400, "M_BAD_JSON", `${nul || "body"}: must not contain NUL characters`),
+    };
   const result = schema.safeParse(parsed);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -96,6 +110,27 @@ async function readJson<T>(
     };
   }
   return { ok: true, value: result.data };
+}
+
+/** The path of the first string (or object key) holding U+0000, or null when there is none. */
+function pathOfNul(value: unknown, path = ""): string | null {
+  if (typeof value === "string") return value.includes("\0") ? path : null;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = pathOfNul(item, path ? `${path}.${index}` : String(index));
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const here = path ? `${path}.${key}` : key;
+      if (key.includes("\0")) return here;
+      const found = pathOfNul(item, here);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 const text = (max: number) => z.string().max(max);
@@ -136,7 +171,28 @@ export function createInternalApp(deps: InternalDeps): Hono {
   const serverName = deps.config.homeserver.serverName;
   const maxBytes = internal.maxBodyBytes;
   const log = deps.logger.child({ component: "internal" });
-  const accounts: AccountDeps = { db: deps.db, hasher: deps.hasher, serverName, clock: deps.clock };
+  const guard = createLoginGuard({
+    db: deps.db,
+    clock: deps.clock,
+    settings: {
+      ...internal.loginThrottle,
+      concurrency: Math.max(1, deps.hashingThreads ?? 2),
+    },
+    calibrate: async () => {
+      const hasher = await deps.hasher();
+      return hasher.verify(await hasher.dummyHash(), "calibration");
+    },
+    ...(deps.onLoginVerdict ? { onVerdict: deps.onLoginVerdict } : {}),
+  });
+  const accounts: AccountDeps = {
+    db: deps.db,
+    hasher: deps.hasher,
+    serverName,
+    clock: deps.clock,
+    guard,
+  };
+  /** The calling server (Synapse, ma1sd, the reverse proxy for the intercept): the per-source throttle's key. */
+  const sourceOf = (c: Context) => canonicalIp(getConnInfo(c).remote.address ?? "unknown");
   const bulkSchema = z.object({
     lookup: z
       .array(threepid)
@@ -162,7 +218,12 @@ export function createInternalApp(deps: InternalDeps): Hono {
   app.post("/_matrix-internal/identity/v1/check_credentials", async (c) => {
     const body = await readJson(c, checkCredentialsBody, maxBytes);
     if (!body.ok) return body.response;
-    const account = await checkUserIdPassword(accounts, body.value.user.id, body.value.user.password);
+    const account = await checkUserIdPassword(
+      accounts,
+      body.value.user.id,
+      body.value.user.password,
+      sourceOf(c),
+    );
     if (!account) return c.json({ auth: { success: false } });
     // Current Synapse with the legacy rest-auth module only logs in with an empty profile (PROTOCOLS.md §3).
     const profile = internal.restAuth.sendProfile
@@ -184,7 +245,7 @@ export function createInternalApp(deps: InternalDeps): Hono {
       if (auth.domain !== undefined && auth.domain !== serverName)
         return c.json({ auth: { success: false } });
       if (!localpart) return matrixError(c, 400, "M_BAD_JSON", "auth.localpart or auth.mxid is required");
-      const account = await checkPassword(accounts, localpart, auth.password);
+      const account = await checkPassword(accounts, localpart, auth.password, sourceOf(c));
       if (!account) return c.json({ auth: { success: false } });
       return c.json({
         auth: {
@@ -274,15 +335,25 @@ export function createInternalApp(deps: InternalDeps): Hono {
 
   // The password-change intercept: a reverse proxy routes clients' POST /account/password here in local mode.
   const flows = [{ stages: ["m.login.password"] }];
-  const newSession = (userId: string) => {
+  // A session is bound to the password it was opened with (a fingerprint of the stored hash goes into its MAC), so
+  // it stops working the moment the password changes: a finished flow cannot be replayed for a second change.
+  const sessionMac = (payload: string, passwordHash: string | null) =>
+    createHmac("sha256", sessionKey)
+      .update(
+        `${payload}.${createHash("sha256")
+          .update(passwordHash ?? "")
+          .digest("base64url")}`,
+      )
+      .digest("base64url");
+  const newSession = (userId: string, passwordHash: string | null) => {
     const expires = deps.clock().getTime() + 10 * 60_000;
     const payload = `${Buffer.from(userId).toString("base64url")}.${expires}`;
-    return `${payload}.${createHmac("sha256", sessionKey).update(payload).digest("base64url")}`;
+    return `${payload}.${sessionMac(payload, passwordHash)}`;
   };
-  const sessionUser = (session: string | undefined): string | null => {
+  const sessionUser = (session: string | undefined, passwordHash: string | null): string | null => {
     const [user, expires, mac] = (session ?? "").split(".");
     if (!user || !expires || !mac) return null;
-    const expected = createHmac("sha256", sessionKey).update(`${user}.${expires}`).digest("base64url");
+    const expected = sessionMac(`${user}.${expires}`, passwordHash);
     if (!constantTimeEqual(mac, expected) || Number(expires) < deps.clock().getTime()) return null;
     return Buffer.from(user, "base64url").toString("utf8");
   };
@@ -297,8 +368,10 @@ export function createInternalApp(deps: InternalDeps): Hono {
     const body = await readJson(c, passwordBody, maxBytes);
     if (!body.ok) return body.response;
     const { auth, new_password: newPassword } = body.value;
-    const session = sessionUser(auth?.session) === me.userId ? auth!.session! : newSession(me.userId);
-    if (!auth || auth.type !== "m.login.password" || sessionUser(auth.session) !== me.userId) {
+    const current = (await findLocalAccount(deps.db, localpart))?.passwordHash ?? null;
+    const valid = sessionUser(auth?.session, current) === me.userId;
+    const session = valid ? auth!.session! : newSession(me.userId, current);
+    if (!auth || auth.type !== "m.login.password" || !valid) {
       return c.json({ flows, params: {}, session }, 401);
     }
     const claimed = auth.identifier?.user ?? auth.user;
@@ -318,7 +391,7 @@ export function createInternalApp(deps: InternalDeps): Hono {
         401,
       );
     }
-    const account = await checkPassword(accounts, localpart, auth.password ?? "");
+    const account = await checkPassword(accounts, localpart, auth.password ?? "", sourceOf(c));
     if (!account)
       return c.json(
         { errcode: "M_FORBIDDEN", error: "Invalid password", flows, params: {}, session, completed: [] },

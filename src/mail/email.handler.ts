@@ -7,10 +7,8 @@ import { hashToken, randomToken, type SecretBox } from "../crypto/index.ts";
 import { insertSecretToken } from "../db/secret-token.repository.ts";
 import type { Database } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import type { ClaimedOutboxRow } from "../db/outbox.repository.ts";
-import type { OutboxHandler } from "../jobs/outbox.ts";
-import type { EmailLink, EmailTemplate } from "../registration/side-effects.ts";
-import { locales, type Locale } from "../registration/types.ts";
+import type { OutboxHandler } from "../outbox/registry.ts";
+import type { EmailLink } from "../registration/side-effects.ts";
 import { renderEmail } from "./templates.ts";
 import type { Mailer } from "./transport.ts";
 
@@ -34,36 +32,7 @@ const linkPaths: Record<EmailLink, string> = {
   token_register: "register",
 };
 
-interface EmailPayload {
-  template: EmailTemplate;
-  to: string;
-  locale: Locale;
-  params: Record<string, string | number | null>;
-  links: EmailLink[];
-}
-
-function parsePayload(row: ClaimedOutboxRow): EmailPayload {
-  const p = row.payload;
-  if (typeof p["template"] !== "string" || typeof p["to"] !== "string" || !Array.isArray(p["links"])) {
-    throw new AppError("bad_input", `outbox row ${row.id}: not an email payload`);
-  }
-  const locale =
-    typeof p["locale"] === "string" && (locales as readonly string[]).includes(p["locale"])
-      ? (p["locale"] as Locale)
-      : "en";
-  return {
-    template: p["template"] as EmailTemplate,
-    to: p["to"],
-    locale,
-    params: (typeof p["params"] === "object" && p["params"] !== null ? p["params"] : {}) as Record<
-      string,
-      string | number | null
-    >,
-    links: (p["links"] as unknown[]).filter((l): l is EmailLink => typeof l === "string" && l in linkPaths),
-  };
-}
-
-export function createEmailHandler(deps: EmailHandlerDeps): OutboxHandler {
+export function createEmailHandler(deps: EmailHandlerDeps): OutboxHandler<"email"> {
   const base = deps.config.publicUrl.replace(/\/+$/, "");
   const host = new URL(deps.config.publicUrl).hostname || "vestibule.invalid";
   const registration = deps.config.registration;
@@ -75,8 +44,9 @@ export function createEmailHandler(deps: EmailHandlerDeps): OutboxHandler {
     return new Date(now.getTime() + hours * 3_600_000);
   };
 
-  return async (row, now) => {
-    const email = parsePayload(row);
+  return async (job, now) => {
+    // Decoded and checked for its kind by the outbox registry; params are copied because the send fills some in.
+    const email = { ...job.effect, params: { ...job.effect.params } };
     let secret: string | null = null;
     if (email.template === "rotating_token") {
       if (!deps.rotatingToken)
@@ -91,23 +61,23 @@ export function createEmailHandler(deps: EmailHandlerDeps): OutboxHandler {
         };
       secret = current.token;
       email.params["validUntil"] = `${current.validUntil.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-    } else if (row.secret) {
+    } else if (job.secret) {
       if (!deps.secretBox)
         return {
           status: "dead",
           error: "the email carries a sealed secret but secrets.key is not configured",
         };
-      secret = deps.secretBox.open(row.secret);
+      secret = deps.secretBox.open(job.secret);
     }
     const links: Partial<Record<EmailLink, string>> = {};
     for (const link of email.links) {
-      if (row.requestId === null)
-        throw new AppError("bad_input", `outbox row ${row.id}: links need a request`);
+      if (job.requestId === null)
+        throw new AppError("bad_input", `outbox row ${job.id}: links need a request`);
       const token = randomToken();
       await insertSecretToken(deps.db, {
         hash: hashToken(token),
         purpose: link,
-        requestId: row.requestId,
+        requestId: job.requestId,
         expiresAt: expiryFor(link, now),
         now,
       });
@@ -128,7 +98,7 @@ export function createEmailHandler(deps: EmailHandlerDeps): OutboxHandler {
         text: rendered.text,
         html: rendered.html,
         locale: email.locale,
-        messageId: `<outbox-${row.id}@${host}>`,
+        messageId: `<outbox-${job.id}@${host}>`,
       });
     } catch (error) {
       deps.onResult?.("failed");

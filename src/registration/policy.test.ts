@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  canonicalIp,
   checkUsername,
   cleanText,
   ipInCidr,
+  ipNetworkOf,
   matchingBan,
   normalizeEmail,
   parseBanValue,
@@ -128,6 +130,51 @@ describe("bans", () => {
     expect(parseBanValue("username", "(").ok).toBe(false);
   });
 
+  it("spells every address one way (RFC 5952), so seven spellings are one address", () => {
+    const spellings = [
+      "2001:db8::55",
+      "2001:0db8::55",
+      "2001:DB8::55",
+      "2001:db8:0:0:0:0:0:55",
+      "2001:0DB8:0000:0000:0000:0000:0000:0055",
+      "2001:db8::0:55",
+      "2001:db8::55%eth0",
+    ];
+    expect(new Set(spellings.map(canonicalIp))).toEqual(new Set(["2001:db8::55"]));
+    expect(canonicalIp("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(canonicalIp("::FFFF:c000:0201")).toBe("192.0.2.1");
+    expect(canonicalIp("::1")).toBe("::1");
+    expect(canonicalIp("::")).toBe("::");
+    // Only runs of two or more zero groups are compressed, and the longest (the first of equal ones) wins.
+    expect(canonicalIp("2001:db8:0:1:1:1:1:1")).toBe("2001:db8:0:1:1:1:1:1");
+    expect(canonicalIp("2001:0:0:1:0:0:0:1")).toBe("2001:0:0:1::1");
+    expect(canonicalIp("2001:db8:0:0:1:0:0:1")).toBe("2001:db8::1:0:0:1");
+    expect(canonicalIp("not-an-ip")).toBe("not-an-ip");
+  });
+
+  it("counts IPv6 clients per network of the configured prefix, IPv4 clients per address", () => {
+    const hosts = [1, 2, 3, 4, 5, 6, 7].map((n) => `2001:db8:1:2::${n}`);
+    expect(new Set(hosts.map((h) => ipNetworkOf(h, 64)))).toEqual(new Set(["2001:db8:1:2::/64"]));
+    expect(ipNetworkOf("2001:db8:1:2:aaaa::1", 48)).toBe("2001:db8:1::/48");
+    expect(ipNetworkOf("2001:db8:1:2::1", 128)).toBe("2001:db8:1:2::1");
+    expect(ipNetworkOf("::ffff:10.0.0.7", 64)).toBe("10.0.0.7");
+    expect(ipNetworkOf("10.0.0.7", 64)).toBe("10.0.0.7");
+  });
+
+  it("matches bans on the normalised form, whatever spelling the ban or the client used", () => {
+    const now = new Date();
+    const ban = (value: string) => [{ id: 1, kind: "ip" as const, value, reason: null, expiresAt: null }];
+    const subject = (ip: string) => ({ ip, email: null, localpart: null });
+    expect(parseBanValue("ip", "2001:0DB8::0055")).toEqual({ ok: true, value: "2001:db8::55" });
+    expect(parseBanValue("ip", "2001:0db8:0::/48")).toEqual({ ok: true, value: "2001:db8::/48" });
+    expect(matchingBan(ban("2001:db8::55"), subject("2001:0db8:0:0::55"), now)).toBeDefined();
+    // A ban stored before normalisation still matches.
+    expect(matchingBan(ban("2001:0db8::55"), subject("2001:db8::55"), now)).toBeDefined();
+    expect(matchingBan(ban("2001:db8::/48"), subject("2001:DB8:0:ffff::1"), now)).toBeDefined();
+    expect(matchingBan(ban("192.0.2.1"), subject("::ffff:192.0.2.1"), now)).toBeDefined();
+    expect(matchingBan(ban("2001:db8::55"), subject("2001:db8::56"), now)).toBeUndefined();
+  });
+
   it("CIDR arithmetic", () => {
     expect(ipInCidr("10.255.0.1", "10.0.0.0/8")).toBe(true);
     expect(ipInCidr("11.0.0.1", "10.0.0.0/8")).toBe(false);
@@ -153,5 +200,30 @@ describe("text fields", () => {
       ok: false,
       problem: "invalid",
     });
+  });
+
+  it("refuses bidi controls, separators and zero-width characters, but keeps joiners inside words and emoji", () => {
+    const name = { multiline: false, max: 100 };
+    const note = { multiline: true, max: 1000 };
+    for (const sneaky of [
+      "Ada\u202eecalevol", // right-to-left override
+      "Ada\u2066x\u2069", // isolates
+      "Ada\u200fLovelace", // right-to-left mark
+      "Ada\u2028Status: Approved", // line separator in a one-line field
+      "Ad\u200ba", // zero-width space
+      "\u200dAda", // a joiner at the start joins nothing
+      "Ad\ufeffa", // a byte-order mark inside (trim already drops one at the ends)
+      "Ada\u0085", // C1 next line
+    ]) {
+      expect(cleanText(sneaky, name), JSON.stringify(sneaky)).toEqual({ ok: false, problem: "invalid" });
+      expect(cleanText(sneaky, note), JSON.stringify(sneaky)).toEqual({ ok: false, problem: "invalid" });
+    }
+    expect(cleanText("I need a note.\u2029Status: ✅ Approved", note)).toEqual({
+      ok: false,
+      problem: "invalid",
+    });
+    // Persian with ZWNJ, and an emoji family (ZWJ sequence), are ordinary text.
+    expect(cleanText("می\u200cخواهم", name)).toEqual({ ok: true, value: "می\u200cخواهم" });
+    expect(cleanText("👩\u200d👩\u200d👧", name)).toEqual({ ok: true, value: "👩\u200d👩\u200d👧" });
   });
 });

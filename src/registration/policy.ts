@@ -1,7 +1,14 @@
 // Sign-up policy: what a username, an email address and the other fields must look like, and whether a ban
 // applies. Pure functions; the web layer translates the error codes.
 import { isIP } from "node:net";
-import type { EmailAddress, Localpart } from "./types.ts";
+import { checkNewPattern, compilePattern } from "./pattern.ts";
+import { parseLocalpart, type EmailAddress, type Localpart } from "./types.ts";
+
+/** A stored pattern runs on RE2; one that does not compile there (written for another engine) matches nothing. */
+function matchesPattern(source: string, text: string): boolean {
+  const compiled = compilePattern(source);
+  return compiled.ok && compiled.pattern.test(text);
+}
 
 export interface UsernamePolicy {
   minLength: number;
@@ -44,9 +51,10 @@ export function checkUsername(
   if (Buffer.byteLength(`@${name}:${serverName}`, "utf8") > 255)
     return { ok: false, problem: "user_id_too_long" };
   if (policy.reserved.some((r) => r.toLowerCase() === name)) return { ok: false, problem: "reserved" };
-  if (policy.bannedPatterns.some((pattern) => new RegExp(pattern, "iu").test(name)))
+  if (policy.bannedPatterns.some((pattern) => matchesPattern(pattern, name)))
     return { ok: false, problem: "not_allowed" };
-  return { ok: true, value: name as Localpart };
+  const localpart = parseLocalpart(name);
+  return localpart ? { ok: true, value: localpart } : { ok: false, problem: "invalid_characters" };
 }
 
 export type EmailProblem = "required" | "invalid" | "too_long";
@@ -73,6 +81,13 @@ export function normalizeEmail(raw: string): FieldResult<EmailAddress, EmailProb
     return { ok: false, problem: "invalid" };
   }
   return { ok: true, value: `${local.toLowerCase()}@${domain}` as EmailAddress };
+}
+
+/** The parser for stored or configured addresses: the normalised address, or undefined when it is not one. */
+export function parseEmailAddress(input: unknown): EmailAddress | undefined {
+  if (typeof input !== "string") return undefined;
+  const normalized = normalizeEmail(input);
+  return normalized.ok ? normalized.value : undefined;
 }
 
 export function emailDomain(email: EmailAddress): string {
@@ -127,10 +142,55 @@ function ipToBigInt(address: string, family: number): bigint {
   );
 }
 
-/** Strips an IPv4-mapped IPv6 prefix, so one ban matches both forms. */
+/**
+ * One spelling per address, so bans, limits and counts see one address as one: IPv4-mapped IPv6 (`::ffff:1.2.3.4`)
+ * becomes the IPv4 address, IPv6 takes its RFC 5952 form (lower case, no leading zeros, the longest run of two or
+ * more zero groups as `::`), a zone (`%eth0`) is dropped. Anything that is not an IP address is returned lower-cased.
+ */
 export function canonicalIp(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? mapped[1]! : address.toLowerCase();
+  const bare = address.trim().replace(/%.*$/, "");
+  const family = isIP(bare);
+  if (family === 4) return bare.split(".").map(Number).join(".");
+  if (family !== 6) return address.trim().toLowerCase();
+  const value = ipToBigInt(bare, 6);
+  if (value >> 32n === 0xffffn) return formatIpv4(value & 0xffffffffn);
+  return formatIpv6(value);
+}
+
+function formatIpv4(value: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join(".");
+}
+
+function formatIpv6(value: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
+  // The longest run of zero groups (the first of equal ones), compressed only when it is two or more long.
+  let best = { start: -1, length: 0 };
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.length) best = { start: i, length: j - i };
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.length < 2) return hex.join(":");
+  return `${hex.slice(0, best.start).join(":")}::${hex.slice(best.start + best.length).join(":")}`;
+}
+
+/**
+ * The network a limit or a count is kept for: an IPv4 address itself; for IPv6 the enclosing /`v6PrefixBits`
+ * network (a /64 by default: one subscriber usually gets a whole /64, so per-address limits would not limit them).
+ */
+export function ipNetworkOf(address: string, v6PrefixBits: number): string {
+  const canonical = canonicalIp(address);
+  if (isIP(canonical) !== 6) return canonical;
+  const bits = Math.min(128, Math.max(0, Math.trunc(v6PrefixBits)));
+  if (bits === 128) return canonical;
+  const host = 128n - BigInt(bits);
+  return `${formatIpv6((ipToBigInt(canonical, 6) >> host) << host)}/${bits}`;
 }
 
 /** The first ban in force that matches the subject, if any. */
@@ -152,11 +212,7 @@ export function matchingBan(bans: readonly Ban[], subject: BanSubject, now: Date
         return domain !== null && (domain === banned || domain.endsWith(`.${banned}`));
       }
       case "username":
-        try {
-          return subject.localpart !== null && new RegExp(ban.value, "iu").test(subject.localpart);
-        } catch {
-          return false;
-        }
+        return subject.localpart !== null && matchesPattern(ban.value, subject.localpart);
     }
   });
 }
@@ -182,6 +238,11 @@ export function parseBanValue(
 ): { ok: true; value: string } | { ok: false; error: string } {
   const value = raw.trim();
   if (value === "") return { ok: false, error: "the value is empty" };
+  // A NUL byte cannot be stored (PostgreSQL text) and no control character belongs in any kind of ban.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    return { ok: false, error: "the value contains control characters" };
+  if (value.length > 300) return { ok: false, error: "the value is longer than 300 characters" };
   switch (kind) {
     case "ip": {
       const [address, bits, extra] = value.split("/");
@@ -193,7 +254,7 @@ export function parseBanValue(
       }
       return {
         ok: true,
-        value: bits === undefined ? canonicalIp(address!) : `${address!.toLowerCase()}/${Number(bits)}`,
+        value: bits === undefined ? canonicalIp(address!) : `${canonicalIp(address!)}/${Number(bits)}`,
       };
     }
     case "email": {
@@ -208,25 +269,41 @@ export function parseBanValue(
         ? { ok: true, value: domain }
         : { ok: false, error: `"${value}" is not a domain name` };
     }
-    case "username":
-      try {
-        new RegExp(value, "iu");
-        return { ok: true, value };
-      } catch {
-        return { ok: false, error: `"${value}" is not a valid regular expression` };
-      }
+    case "username": {
+      const compiled = checkNewPattern(value);
+      return compiled.ok ? { ok: true, value } : { ok: false, error: compiled.error };
+    }
   }
 }
 
-/** Plain text fields: trimmed, control characters (except newlines in notes) refused by the caller's cap. */
+/** Plain text fields: trimmed, capped, and refused when they hold control or invisible formatting characters. */
 export function cleanText(
   raw: string,
   options: { multiline: boolean; max: number },
 ): FieldResult<string, "too_long" | "invalid"> {
   const text = options.multiline ? raw.replace(/\r\n?/g, "\n").trim() : raw.trim();
   if (text.length > options.max) return { ok: false, problem: "too_long" };
-  // eslint-disable-next-line no-control-regex
-  const control = options.multiline ? /[\u0000-\u0009\u000b-\u001f\u007f]/ : /[\u0000-\u001f\u007f]/;
-  if (control.test(text)) return { ok: false, problem: "invalid" };
+  /* eslint-disable no-control-regex -- control characters are what these match */
+  const control = options.multiline
+    ? /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
+    : /[\u0000-\u001f\u007f-\u009f]/;
+  /* eslint-enable no-control-regex */
+  if (control.test(text) || invisible.test(text) || strayJoiner.test(text))
+    return { ok: false, problem: "invalid" };
   return { ok: true, value: text };
 }
+
+/**
+ * Characters that change how the text around them looks without being seen themselves: bidirectional embeddings,
+ * overrides, isolates and marks (they can reorder a moderator's view of a message, or make a name look like
+ * another), line and paragraph separators (a new line where none is allowed), zero-width spaces, the word joiner
+ * and invisible operators, the byte-order mark, and the Mongolian vowel separator. Nothing in a name or a note needs
+ * them.
+ */
+const invisible = /[\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+/**
+ * ZWNJ and ZWJ are part of writing Persian, the Indic scripts and emoji sequences, so they are kept between two
+ * letters, marks or pictographs — and refused anywhere else, where they can only hide something.
+ */
+const strayJoiner =
+  /(?<![\p{L}\p{M}\p{Extended_Pictographic}])[\u200c\u200d]|[\u200c\u200d](?![\p{L}\p{M}\p{Extended_Pictographic}])/u;

@@ -8,6 +8,7 @@ import type {
   RegistrationRequest,
   RequestId,
   RequestState,
+  UserId,
   Vote,
   VoteDecision,
   VoteSource,
@@ -41,7 +42,7 @@ export interface RequestPatch {
   provisionedAt?: Date;
   failedAt?: Date | null;
   failureReason?: string | null;
-  userId?: string;
+  userId?: UserId;
   passwordCiphertext?: null;
   roomId?: string;
   roomEventId?: string;

@@ -148,7 +148,10 @@ export function parseRequestId(input: unknown): RequestId | undefined {
   else if (typeof input === "string" && /^#?\d{1,15}$/.test(input.trim()))
     value = Number(input.trim().replace("#", ""));
   else return undefined;
-  return Number.isSafeInteger(value) && value > 0 ? (value as RequestId) : undefined;
+  // The column is a PostgreSQL integer: anything larger names no request (and would fail the query).
+  return Number.isSafeInteger(value) && value > 0 && value <= 2_147_483_647
+    ? (value as RequestId)
+    : undefined;
 }
 
 /**

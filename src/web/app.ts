@@ -89,6 +89,7 @@ export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
     rateLimiter: createRateLimiter({
       db: deps.database.db,
       limits: config.web.rateLimits,
+      ipv6Prefix: config.web.ipv6Prefix,
       clientIp,
       clock: deps.clock,
     }),

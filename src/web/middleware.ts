@@ -9,7 +9,7 @@ import type { Kysely } from "kysely";
 import { hitRateLimit } from "../db/rate-limit.repository.ts";
 import type { Database } from "../db/schema.ts";
 import { constantTimeEqual } from "../crypto/index.ts";
-import { canonicalIp } from "../registration/policy.ts";
+import { canonicalIp, ipNetworkOf } from "../registration/policy.ts";
 import { ipMatcher } from "./ip.ts";
 
 /** A CSP that allows no inline script or style: every script and stylesheet comes from /static/. */
@@ -103,11 +103,14 @@ export function createRateLimiter(deps: {
   limits: Record<RateLimitName, { points: number; windowSeconds: number }>;
   clientIp: (c: Context) => string;
   clock: () => Date;
+  /** web.ipv6Prefix: IPv6 clients share a limit per network of this size. */
+  ipv6Prefix: number;
 }): RateLimiter {
   return {
     async check(c, name, extraKey) {
       const now = deps.clock();
-      const key = `${name}:ip:${deps.clientIp(c)}${extraKey ? `:${extraKey}` : ""}`;
+      const network = ipNetworkOf(deps.clientIp(c), deps.ipv6Prefix);
+      const key = `${name}:ip:${network}${extraKey ? `:${extraKey}` : ""}`;
       const result = await hitRateLimit(deps.db, key, deps.limits[name], now);
       if (result.allowed) return { allowed: true };
       return {

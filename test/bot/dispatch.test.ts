@@ -72,7 +72,7 @@ describeEachDatabase("bot dispatch", (get) => {
     // A replay after that (crash before the sync position was stored) does nothing at all.
     await h.handle(command);
     expect(h.sent).toHaveLength(1);
-    expect(tokens.made).toHaveLength(1);
+    expect(tokens.made()).toHaveLength(1);
   });
 
   it("!token create run twice for one event (crash before the claim) makes one token and answers with it", async () => {
@@ -83,10 +83,10 @@ describeEachDatabase("bot dispatch", (get) => {
     // As if the claim had not been written: the same event again.
     await get().db.deleteFrom("bot_handled_event").where("event_id", "=", command.event_id).execute();
     await h.handle(command);
-    expect(tokens.made).toHaveLength(1);
+    expect(tokens.made()).toHaveLength(1);
     const answers = h.answersTo(command.event_id);
     expect(answers).toHaveLength(2);
-    const made = tokens.made[0]!.token;
+    const made = tokens.made()[0]!;
     for (const answer of answers) expect(answer).toContain(`Created a registration token:\n${made} — valid`);
     expect(new Set(h.sent.map((s) => s.txnId))).toEqual(new Set([`reply-${command.event_id}`]));
   });

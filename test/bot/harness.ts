@@ -1,6 +1,7 @@
 // The bot's event handling as the session wires it (createBotDispatcher, createEventHandler), on a real database,
 // without the homeserver: events are fed in directly and what the bot sends is recorded. The fakes are of the
-// bot's own narrow interfaces only (RoomMessenger, TokenService, a RegistrationStore that can fail on demand).
+// bot's and the core's own narrow interfaces only (RoomMessenger, InviteHomeserver, a RegistrationStore that can
+// fail on demand).
 import { Writable } from "node:stream";
 import { createEventFailures, type FailedEvent } from "../../src/bot/failures.ts";
 import type { Content, RoomMessenger } from "../../src/bot/messenger.ts";
@@ -11,7 +12,7 @@ import { parseConfig } from "../../src/config/index.ts";
 import { createBotStore } from "../../src/db/bot-state.store.ts";
 import { createRegistrationStore } from "../../src/db/registration.store.ts";
 import { AppError } from "../../src/errors.ts";
-import type { TokenService, TokenView } from "../../src/homeserver/invite-tokens.ts";
+import type { InviteHomeserver } from "../../src/moderation/ports.ts";
 import { createLogger } from "../../src/logger.ts";
 import type { RegistrationStore } from "../../src/registration/ports.ts";
 import {
@@ -23,6 +24,7 @@ import {
   type UserId,
 } from "../../src/registration/types.ts";
 import type { TestDatabase } from "../support/database.ts";
+import { memoryTokenApi, testModerationDeps } from "../support/moderation.ts";
 
 export interface Sent {
   roomId: string;
@@ -78,76 +80,54 @@ export function storeWithOutages(
   };
 }
 
-/** A token service that remembers what it made and can be told to fail. */
-export function fakeTokens(): TokenService & { failWith(error: Error | undefined): void; made: TokenView[] } {
+/**
+ * The registration-token API of test/support/moderation.ts, refusing a token that exists (as Synapse does, 400)
+ * and failing on demand.
+ */
+export function fakeTokens(): InviteHomeserver & {
+  failWith(error: Error | undefined): void;
+  made: () => string[];
+} {
+  const api = memoryTokenApi();
   let failure: Error | undefined;
-  const made: TokenView[] = [];
   const check = () => {
-    if (failure) {
-      const error = failure;
-      failure = undefined;
-      throw error;
-    }
+    if (!failure) return;
+    const error = failure;
+    failure = undefined;
+    throw error;
   };
-  const view = (token: string, usesAllowed: number | null, expiryTime: number | null): TokenView => ({
-    token,
-    usesAllowed,
-    pending: 0,
-    completed: 0,
-    expiryTime,
-    inviteUrl: `https://join.example.org/invite/${token}`,
-    createdBy: MOD,
-    note: null,
-    purpose: "invite",
-    usedBy: [],
-    valid: true,
-  });
   return {
-    made,
+    made: () => [...api.tokens.keys()],
     failWith(error) {
       failure = error;
     },
-    create(input) {
+    async createRegistrationToken(input) {
       check();
-      const token = input.token ?? "RANDOM";
-      if (made.some((t) => t.token === token))
-        return Promise.reject(
-          new AppError("rejected", "token exists", { publicMessage: "Token already exists" }),
-        );
-      const created = view(
-        token,
-        input.usesAllowed,
-        input.expiresInMs === null ? null : Date.now() + input.expiresInMs,
-      );
-      made.push(created);
-      return Promise.resolve(created);
+      if (input.token !== undefined && api.tokens.has(input.token))
+        throw new AppError("rejected", "token exists", { publicMessage: "Token already exists" });
+      return api.createRegistrationToken(input);
     },
-    list() {
+    async listRegistrationTokens(filter) {
       check();
-      return Promise.resolve([...made]);
+      return api.listRegistrationTokens(filter);
     },
-    show(token) {
+    async getRegistrationToken(token) {
       check();
-      return Promise.resolve(made.find((t) => t.token === token) ?? null);
+      return api.getRegistrationToken(token);
     },
-    delete(tokens) {
+    async deleteRegistrationToken(token) {
       check();
-      const deleted = tokens.filter((t) => made.some((m) => m.token === t));
-      for (const t of deleted)
-        made.splice(
-          made.findIndex((m) => m.token === t),
-          1,
-        );
-      return Promise.resolve({ deleted, missing: tokens.filter((t) => !deleted.includes(t)) });
+      return api.deleteRegistrationToken(token);
     },
   };
 }
 
 export function createHarness(
   database: TestDatabase,
-  options: { store?: RegistrationStore; tokens?: TokenService; locale?: "en" | "de" } = {},
+  options: { store?: RegistrationStore; tokens?: InviteHomeserver; locale?: "en" | "de" } = {},
 ) {
   const store = options.store ?? createRegistrationStore(database.db);
+  const moderation = testModerationDeps(database.db, { store, homeserver: options.tokens ?? null });
   const state = createBotStore(database.db);
   const config = parseConfig({
     homeserver: { serverName: "example.org" },
@@ -198,12 +178,10 @@ export function createHarness(
   let moderatorRoomChanges = 0;
   const { dispatcher } = createBotDispatcher({
     config,
-    database,
-    store,
+    moderation,
     state,
     clock: () => new Date(),
     logger,
-    tokens: options.tokens,
     onModeratorRoomChange: () => moderatorRoomChanges++,
     botUserId: BOT,
     facts,

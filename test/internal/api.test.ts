@@ -182,16 +182,54 @@ describeEachDatabase("internal API", (getDb) => {
       }
     });
 
-    it("costs an unknown user the same argon2id verification as a wrong password", async () => {
+    it("hashes for a wrong password but not for unknown, disabled or foreign users (they wait a decoy delay)", async () => {
+      // Earlier checks have timed real verifications, so no calibration hash is due any more.
+      for (const [id, password, hashes] of [
+        ["@nobody:localhost", "x", 0],
+        ["@disabled:localhost", "disabled-password", 0],
+        ["@x:elsewhere", "x", 0],
+        ["@ada:localhost", "wrong", 1],
+      ] as const) {
+        verifyCalls = 0;
+        expect((await call(path, { user: { id, password } })).body, id).toEqual({ auth: { success: false } });
+        expect(verifyCalls, id).toBe(hashes);
+      }
+    });
+
+    it("answers a real login while 200 checks of unknown names run, hashing only for the real one", async () => {
       verifyCalls = 0;
-      await call(path, { user: { id: "@nobody:localhost", password: "x" } });
+      const flood = Array.from({ length: 200 }, (_, i) =>
+        post(path, { user: { id: `@flood-${i}-${Date.now()}:localhost`, password: "x" } }),
+      );
+      const real = await call(path, { user: { id: "@alan:localhost", password: "alan-password-1" } });
+      expect(real.body.auth.success).toBe(true);
+      const answers = await Promise.all(flood);
+      expect(new Set(answers.map((a) => `${a.status} ${JSON.stringify(a.body)}`))).toEqual(
+        new Set(['200 {"auth":{"success":false}}']),
+      );
       expect(verifyCalls).toBe(1);
+    });
+
+    it("throttles failed attempts for one account and answers them as ordinary failures", async () => {
+      const limit = 10; // internal.loginThrottle.accountFailures (default)
       verifyCalls = 0;
-      await call(path, { user: { id: "@ada:localhost", password: "wrong" } });
-      expect(verifyCalls).toBe(1);
+      for (let i = 0; i < limit; i++)
+        expect(await post(path, { user: { id: "@grace_h:localhost", password: `nope-${i}` } })).toEqual({
+          status: 200,
+          body: { auth: { success: false } },
+        });
+      expect(verifyCalls).toBe(limit);
+      // Past the limit nothing is hashed any more, not even the right password, and every answer looks the same.
       verifyCalls = 0;
-      await call(path, { user: { id: "@x:elsewhere", password: "x" } });
-      expect(verifyCalls).toBe(1);
+      const attempts = await Promise.all([
+        ...Array.from({ length: 30 }, () =>
+          post(path, { user: { id: "@grace_h:localhost", password: "nope" } }),
+        ),
+        post(path, { user: { id: "@grace_h:localhost", password: "grace-password" } }),
+      ]);
+      for (const attempt of attempts)
+        expect(attempt).toEqual({ status: 200, body: { auth: { success: false } } });
+      expect(verifyCalls).toBe(0);
     });
 
     it("sends the profile only when internal.restAuth.sendProfile is set", async () => {
@@ -262,9 +300,20 @@ describeEachDatabase("internal API", (getDb) => {
           ).body.results.map((r: { user_id: string }) => r.user_id),
         ).toEqual(["alan"]);
         expect(
-          (await call(`${prefix}/directory/user/search`, { by: "threepid", search_term: "grace@" })).body
-            .results,
+          (
+            await call(`${prefix}/directory/user/search`, {
+              by: "threepid",
+              search_term: "GRACE@example.org",
+            })
+          ).body.results,
         ).toEqual([{ avatar_url: "", display_name: "Grace Hopper", user_id: "grace_h" }]);
+        // Only the whole address finds someone: a part of it would read other users' addresses letter by letter.
+        for (const part of ["grace@", "example.org", "race@example.org", "%"])
+          expect(
+            (await call(`${prefix}/directory/user/search`, { by: "threepid", search_term: part })).body
+              .results,
+            part,
+          ).toEqual([]);
         const many = await call(`${prefix}/directory/user/search`, { by: "name", search_term: "a" });
         expect(many.body.limited).toBe(true);
         expect(many.body.results).toHaveLength(2);
@@ -392,6 +441,40 @@ describeEachDatabase("internal API", (getDb) => {
       });
     }
 
+    // One boundary check for every string field of every endpoint: PostgreSQL cannot take U+0000.
+    const nul = "a\u0000b";
+    const withNul: [string, unknown][] = [
+      [
+        "/_matrix-internal/identity/v1/check_credentials",
+        { user: { id: `@${nul}:localhost`, password: "x" } },
+      ],
+      ["/_matrix-internal/identity/v1/check_credentials", { user: { id: "@ada:localhost", password: nul } }],
+      [`${mx}/auth/login`, { auth: { localpart: nul, password: "x" } }],
+      [`${ma}/auth/login`, { auth: { mxid: `@${nul}:localhost`, password: "x" } }],
+      [`${mx}/directory/user/search`, { by: "name", search_term: nul }],
+      [`${ma}/directory/user/search`, { by: "threepid", search_term: nul }],
+      [`${mx}/identity/single`, { lookup: { medium: "email", address: nul } }],
+      [
+        `${ma}/identity/bulk`,
+        {
+          lookup: [
+            { medium: "email", address: "a@b.c" },
+            { medium: nul, address: "x" },
+          ],
+        },
+      ],
+      [`${mx}/profile/displayName`, { localpart: nul }],
+      [`${ma}/profile/threepids`, { mxid: `@${nul}:localhost` }],
+      [`${mx}/auth/login`, { auth: { password: "x", [nul]: 1 } }],
+    ];
+    for (const [path, body] of withNul) {
+      it(`answers a NUL byte in ${path} ${JSON.stringify(body).slice(0, 60)} with 400 M_BAD_JSON`, async () => {
+        const result = await call(path, body);
+        expect(result.status).toBe(400);
+        expect(result.body).toEqual({ errcode: "M_BAD_JSON", error: expect.stringContaining("NUL") });
+      });
+    }
+
     it("answers unknown paths with 404 M_UNRECOGNIZED", async () => {
       const result = await post("/_mxisd/backend/api/v1/nope", {});
       expect(result).toEqual({
@@ -456,6 +539,74 @@ describeEachDatabase("internal API", (getDb) => {
         user: { id: hsUser.userId, password: "new-password-123" },
       });
       expect(check.body.auth.success).toBe(true);
+    });
+
+    it("does not accept the session of a finished change for another change", async () => {
+      const first = await call(path, {}, { token: hsUser.accessToken });
+      const auth = {
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user: hsUser.localpart },
+        password: "new-password-123",
+        session: first.body.session,
+      };
+      const changed = await call(
+        path,
+        { new_password: "interim-password-1", logout_devices: false, auth },
+        { token: hsUser.accessToken },
+      );
+      expect(changed).toEqual({ status: 200, body: {} });
+      // The same session again (even with the password that is current now): a new flow starts instead.
+      const replay = await call(
+        path,
+        {
+          new_password: "hijacked-password-1",
+          logout_devices: false,
+          auth: { ...auth, password: "interim-password-1" },
+        },
+        { token: hsUser.accessToken },
+      );
+      expect(replay.status).toBe(401);
+      expect(replay.body.session).not.toBe(first.body.session);
+      expect(replay.body.errcode).toBeUndefined();
+      const back = await call(
+        path,
+        {
+          new_password: "new-password-123",
+          logout_devices: false,
+          auth: { ...auth, password: "interim-password-1", session: replay.body.session },
+        },
+        { token: hsUser.accessToken },
+      );
+      expect(back).toEqual({ status: 200, body: {} });
+    });
+
+    it("throttles wrong current passwords like failed logins", async () => {
+      const other = await registerUser(synapse);
+      const now = new Date();
+      await createLocalAccount(db.db, {
+        localpart: other.localpart,
+        email: null,
+        displayName: null,
+        passwordHash: await hasher.hash("right-password-1"),
+        requestId: null as unknown as number,
+        now,
+      });
+      const session = (await call(path, {}, { token: other.accessToken })).body.session as string;
+      const attempt = (password: string) =>
+        call(
+          path,
+          {
+            new_password: "changed-password-1",
+            auth: { type: "m.login.password", user: other.localpart, password, session },
+          },
+          { token: other.accessToken },
+        );
+      for (let i = 0; i < 10; i++) expect((await attempt(`wrong-${i}`)).body.errcode).toBe("M_FORBIDDEN");
+      verifyCalls = 0;
+      const blocked = await attempt("right-password-1");
+      expect(blocked.status).toBe(401);
+      expect(blocked.body.errcode).toBe("M_FORBIDDEN");
+      expect(verifyCalls).toBe(0);
     });
 
     it("refuses a missing or unknown token and a forged session", async () => {

@@ -316,9 +316,9 @@ describe("failures", () => {
     const handler = createProvisionHandler({ ...service.deps, logger: service.deps.logger });
     const row = {
       id: 0,
-      kind: "provision",
+      kind: "provision" as const,
       requestId: request.id,
-      payload: {},
+      effect: { kind: "provision" as const },
       secret: null,
       attempts: 0,
       createdAt: new Date(),

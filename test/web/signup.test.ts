@@ -515,4 +515,33 @@ describe("trusted proxies", () => {
       (await client.postForm("/register", applicant(), { "x-forwarded-for": "1.2.3.4, 192.0.2.44" })).status,
     ).toBe(429);
   });
+
+  it("limits IPv6 clients per /64 and stores their address in one spelling", async () => {
+    const client = new WebClient(service.url);
+    await client.get("/");
+    const form = applicant();
+    expect(
+      (
+        await client.postForm("/register", form, {
+          "x-forwarded-for": "2001:0DB8:0001:0002:0000:0000:0000:0001",
+        })
+      ).status,
+    ).toBe(303);
+    const row = await service.deps.database.db
+      .selectFrom("registration_request")
+      .select("client_ip")
+      .where("email", "=", form.email)
+      .executeTakeFirst();
+    expect(row?.client_ip).toBe("2001:db8:1:2::1");
+    // The rest of that /64 shares the budget of one sign-up, in any spelling.
+    for (const address of ["2001:db8:1:2::2", "2001:db8:1:2:ffff::7", "2001:db8:1:2:0:0:0:1"])
+      expect(
+        (await client.postForm("/register", applicant(), { "x-forwarded-for": address })).status,
+        address,
+      ).toBe(429);
+    // The next /64 has its own.
+    expect(
+      (await client.postForm("/register", applicant(), { "x-forwarded-for": "2001:db8:1:3::1" })).status,
+    ).toBe(303);
+  });
 });

@@ -1,52 +1,43 @@
-// Who besides the moderators may manage registration tokens: !allow, !disallow, !allowed. Claim rule "after": adding
-// a subject that is already there, or removing one that is gone, changes nothing, so a replay is harmless.
-import type { Db } from "../../db/database.ts";
+// Who besides the moderators may manage registration tokens: !allow, !disallow, !allowed, through the moderation
+// core. Claim rule "after": granting a subject that is already there, or revoking one that is gone, changes nothing
+// (and writes no audit row), so a replay is harmless.
 import {
-  addPermission,
-  isAllowed,
+  grantPermission,
   listPermissions,
-  removePermission,
+  mayUse,
+  revokePermission,
+  showSubject,
   type Permission,
-} from "../../db/bot.repository.ts";
+} from "../../moderation/index.ts";
+import type { PermissionDeps } from "../../moderation/permissions.ts";
 import { parseUserId, type UserId } from "../../registration/types.ts";
 import { renderPermissionReply } from "../render/permissions.ts";
 import { defineCommand, word, type Command } from "./framework.ts";
 
-export interface PermissionCommandDeps {
-  db: Db;
-}
-
-export interface Subject {
-  /** A user ID, or the source of a regular expression matched against user IDs. */
-  subject: string;
-  isPattern: boolean;
-  /** As the moderator wrote it ("/…/" for a pattern). */
-  shown: string;
-}
+export type PermissionCommandDeps = PermissionDeps;
 
 export type PermissionReply =
-  | { type: "allowed"; subject: Subject; added: boolean }
-  | { type: "disallowed"; subject: Subject; removed: boolean }
+  | { type: "allowed"; subject: string; added: boolean }
+  | { type: "disallowed"; subject: string; removed: boolean }
+  | { type: "invalid"; value: string }
   | { type: "list"; permissions: Permission[] };
 
-/** "@user:server" (exact) or "/regex/" (a valid pattern). */
-export const subject = word("subject", "subject", (w): Subject | undefined => {
+/** "@user:server" (exact) or "/regex/" (a valid pattern); the core parses it again and has the last word. */
+export const subject = word("subject", "subject", (w) => {
   if (w.length > 2 && w.startsWith("/") && w.endsWith("/")) {
-    const source = w.slice(1, -1);
     try {
-      new RegExp(source, "u");
-      return { subject: source, isPattern: true, shown: w };
+      new RegExp(w.slice(1, -1), "u");
+      return w;
     } catch {
       return undefined;
     }
   }
-  const userId = parseUserId(w);
-  return userId ? { subject: userId, isPattern: false, shown: w } : undefined;
+  return parseUserId(w) ? w : undefined;
 });
 
 /** Permission "tokens" beyond the moderators: whoever !allow named (exactly or by pattern). */
-export function mayUseTokens(db: Db): (userId: UserId) => Promise<boolean> {
-  return (userId) => isAllowed(db, userId, "tokens");
+export function mayUseTokens(deps: PermissionDeps): (userId: UserId) => Promise<boolean> {
+  return (userId) => mayUse(deps, userId, "tokens");
 }
 
 export function permissionCommands(deps: PermissionCommandDeps): Command[] {
@@ -57,14 +48,14 @@ export function permissionCommands(deps: PermissionCommandDeps): Command[] {
       permission: "moderator",
       claim: "after",
       async run(input, ctx): Promise<PermissionReply> {
-        const added = await addPermission(deps.db, {
-          subject: input.subject.subject,
-          isPattern: input.subject.isPattern,
-          scope: "tokens",
-          createdBy: ctx.sender,
-          now: ctx.now,
-        });
-        return { type: "allowed", subject: input.subject, added };
+        const result = await grantPermission(
+          deps,
+          { kind: "moderator", userId: ctx.sender },
+          { subject: input.subject },
+        );
+        return result.ok
+          ? { type: "allowed", subject: showSubject(result.permission), added: result.added }
+          : { type: "invalid", value: result.value };
       },
       render: renderPermissionReply,
     }),
@@ -73,9 +64,16 @@ export function permissionCommands(deps: PermissionCommandDeps): Command[] {
       params: { subject },
       permission: "moderator",
       claim: "after",
-      async run(input): Promise<PermissionReply> {
-        const removed = await removePermission(deps.db, input.subject.subject);
-        return { type: "disallowed", subject: input.subject, removed };
+      async run(input, ctx): Promise<PermissionReply> {
+        const result = await revokePermission(
+          deps,
+          { kind: "moderator", userId: ctx.sender },
+          { subject: input.subject },
+        );
+        if (result.ok) return { type: "disallowed", subject: showSubject(result.permission), removed: true };
+        return result.reason === "not_found"
+          ? { type: "disallowed", subject: input.subject, removed: false }
+          : { type: "invalid", value: result.value };
       },
       render: renderPermissionReply,
     }),
@@ -85,7 +83,10 @@ export function permissionCommands(deps: PermissionCommandDeps): Command[] {
       permission: "moderator",
       claim: "after",
       async run(): Promise<PermissionReply> {
-        return { type: "list", permissions: await listPermissions(deps.db, "tokens") };
+        const listed = await listPermissions(deps, { scope: "tokens" });
+        return listed.ok
+          ? { type: "list", permissions: listed.permissions }
+          : { type: "invalid", value: listed.value };
       },
       render: renderPermissionReply,
     }),

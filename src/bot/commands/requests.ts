@@ -1,14 +1,10 @@
 // Deciding and handling registration requests: !approve, !decline, !pending, !show, !retry, !resend. The ones that
-// change a request go through its transition with the command's event id, which the transition claims in its own
-// transaction: a replayed event (after a restart) changes nothing twice and is answered from the current state.
-import type { RegistrationStore } from "../../registration/ports.ts";
-import {
-  castVote,
-  resendCredentials,
-  retry,
-  type Refusal,
-  type TransitionSettings,
-} from "../../registration/transitions.ts";
+// change a request go through the moderation core (decide, retryRequest, resend) with the command's event id,
+// which the request's transition claims in its own transaction: a replayed event (after a restart) changes nothing
+// twice and is answered from the current state.
+import type { DecisionDeps } from "../../moderation/decisions.ts";
+import { decide, resend, retryRequest, type Invalid } from "../../moderation/index.ts";
+import type { Refusal } from "../../registration/transitions.ts";
 import {
   parseRequestId,
   type RegistrationRequest,
@@ -27,10 +23,7 @@ import {
   type CommandContext,
 } from "./framework.ts";
 
-export interface RequestCommandDeps {
-  store: RegistrationStore;
-  settings: TransitionSettings;
-}
+export type RequestCommandDeps = DecisionDeps;
 
 /** What a request command did, for rendering. */
 export type RequestReply =
@@ -41,21 +34,25 @@ export type RequestReply =
   | { type: "not_found"; id: RequestId }
   | { type: "wrong_state"; id: RequestId; state: RequestState }
   | { type: "not_applicable"; id: RequestId }
+  /** The core refused a value the parameters let through (its rules are the last word). */
+  | { type: "invalid"; value: string }
   /** The event was handled before (a replay): the answer says where the request stands now. */
   | { type: "already_handled"; id: RequestId; state: RequestState | null }
   | { type: "pending"; requests: RegistrationRequest[] }
   | { type: "show"; request: RegistrationRequest; votes: Vote[] };
 
 const id = requestIdParam(parseRequestId);
-/** Goes into the applicant's email; the domain keeps it as typed. */
-const reason = optional(restOfLine("reason", { max: 500, multiline: true }));
+/** Goes into the applicant's email: one line, as the portal and the CLI take it. */
+const reason = optional(restOfLine("reason", { max: 500, multiline: false }));
 
 async function refused(
   deps: RequestCommandDeps,
   requestId: RequestId,
-  refusal: Refusal | { ok: false; reason: "not_applicable" },
+  refusal: Refusal | { ok: false; reason: "not_applicable" } | Invalid,
 ): Promise<RequestReply> {
   switch (refusal.reason) {
+    case "invalid":
+      return { type: "invalid", value: refusal.value };
     case "not_found":
       return { type: "not_found", id: requestId };
     case "wrong_state":
@@ -73,18 +70,10 @@ async function refused(
 
 function vote(deps: RequestCommandDeps, decision: VoteDecision) {
   return async (input: { id: RequestId; reason?: string | undefined }, ctx: CommandContext) => {
-    const result = await castVote(
-      deps.store,
-      deps.settings,
-      {
-        id: input.id,
-        voter: ctx.sender,
-        decision,
-        source: "command",
-        reason: input.reason ?? null,
-        handledEventId: ctx.eventId,
-      },
-      ctx.now,
+    const result = await decide(
+      deps,
+      { kind: "moderator", userId: ctx.sender },
+      { id: input.id, decision, reason: input.reason ?? null, via: "command", handledEventId: ctx.eventId },
     );
     if (!result.ok) return refused(deps, input.id, result);
     if (result.outcome === "approved" || result.outcome === "declined")
@@ -93,8 +82,8 @@ function vote(deps: RequestCommandDeps, decision: VoteDecision) {
       type: "vote_recorded",
       id: input.id,
       decision,
-      approvals: result.approvals,
-      declines: result.declines,
+      approvals: result.approvals ?? 0,
+      declines: result.declines ?? 0,
     } satisfies RequestReply;
   };
 }
@@ -146,10 +135,10 @@ export function requestCommands(deps: RequestCommandDeps): Command[] {
       permission: "moderator",
       claim: "transaction",
       async run(input, ctx): Promise<RequestReply> {
-        const result = await retry(
-          deps.store,
-          { id: input.id, actor: { kind: "moderator", userId: ctx.sender }, handledEventId: ctx.eventId },
-          ctx.now,
+        const result = await retryRequest(
+          deps,
+          { kind: "moderator", userId: ctx.sender },
+          { id: input.id, handledEventId: ctx.eventId },
         );
         return result.ok ? { type: "retrying", id: input.id } : refused(deps, input.id, result);
       },
@@ -161,11 +150,10 @@ export function requestCommands(deps: RequestCommandDeps): Command[] {
       permission: "moderator",
       claim: "transaction",
       async run(input, ctx): Promise<RequestReply> {
-        const result = await resendCredentials(
-          deps.store,
-          deps.settings,
-          { id: input.id, actor: { kind: "moderator", userId: ctx.sender }, handledEventId: ctx.eventId },
-          ctx.now,
+        const result = await resend(
+          deps,
+          { kind: "moderator", userId: ctx.sender },
+          { id: input.id, handledEventId: ctx.eventId },
         );
         return result.ok ? { type: "resent", id: input.id } : refused(deps, input.id, result);
       },

@@ -1,5 +1,6 @@
-// The homeserver's registration tokens (invite links) from the room: !token create|list|show|delete|delete-all.
-// Permission "tokens": moderators, and whoever was given the right with !allow.
+// The homeserver's registration tokens (invite links) from the room: !token create|list|show|delete|delete-all,
+// through the moderation core (createInvite, listInvites, showInvite, deleteInvites). Permission "tokens":
+// moderators, and whoever was given the right with !allow.
 //
 // Claim rule "after" for all of them, which needs each to be safe when run again for the same event:
 // - create: the token string is derived from the event id (HMAC with a key kept in the bot's state), so a replay
@@ -8,21 +9,30 @@
 //   dropped by the homeserver, having the same transaction id).
 import { createHmac, randomBytes } from "node:crypto";
 import { isAppError } from "../../errors.ts";
-import { isTokenString, type TokenService, type TokenView } from "../../homeserver/invite-tokens.ts";
+import {
+  createInvite,
+  deleteInvites,
+  isTokenString,
+  listInvites,
+  showInvite,
+  type Invalid,
+  type TokenView,
+} from "../../moderation/index.ts";
+import type { InviteDeps } from "../../moderation/tokens.ts";
 import { parseDuration } from "../../registration/duration.ts";
-import type { EventId } from "../../registration/types.ts";
+import type { Actor, EventId } from "../../registration/types.ts";
 import { botKeys, type BotStore } from "../ports.ts";
 import { renderTokenReply } from "../render/tokens.ts";
 import { defineCommand, literal, optional, variadic, word, type Command } from "./framework.ts";
 
 export interface TokenCommandDeps {
-  /** Absent when homeserver.adminToken is not set: the commands then say that tokens cannot be managed. */
-  tokens: TokenService | undefined;
+  invites: InviteDeps;
   state: BotStore;
 }
 
 export type TokenReply =
   | { type: "not_configured" }
+  | { type: "invalid"; value: string }
   | { type: "created"; token: TokenView }
   | { type: "list"; tokens: TokenView[] }
   | { type: "shown"; token: TokenView }
@@ -33,19 +43,17 @@ export type TokenReply =
   | { type: "deleted_all"; count: number };
 
 const MAX_USES = 1_000_000;
-const DEFAULT_USES = 1;
-const DEFAULT_EXPIRY_MS = 7 * 86_400_000;
 const CONFIRM_WINDOW_MS = 2 * 60_000;
 
-/** A number of uses, or "unlimited" (null). */
+/** A number of uses (1 to a million), or "unlimited". Kept as typed: the core reads it again. */
 const uses = word("uses", "uses", (w) => {
-  if (w.toLowerCase() === "unlimited") return null;
+  if (w.toLowerCase() === "unlimited") return "unlimited";
   const n = /^\d{1,7}$/.test(w) ? Number(w) : 0;
-  return n >= 1 && n <= MAX_USES ? n : undefined;
+  return n >= 1 && n <= MAX_USES ? w : undefined;
 });
-/** How long it stays valid ("12h", "7d"), or "never" (null). */
+/** How long it stays valid ("12h", "7d"), or "never". */
 const expiry = word("expiry", "expiry", (w) =>
-  w.toLowerCase() === "never" ? null : (parseDuration(w) ?? undefined),
+  w.toLowerCase() === "never" || parseDuration(w) !== null ? w : undefined,
 );
 const token = word("token", "token", (w) => (isTokenString(w) ? w : undefined));
 
@@ -65,8 +73,15 @@ async function tokenKey(state: BotStore, now: Date): Promise<string> {
   return key;
 }
 
+/** The core's refusals that are not results of their own. */
+function refused(result: { reason: "not_configured" } | Invalid): TokenReply {
+  return result.reason === "not_configured"
+    ? { type: "not_configured" }
+    : { type: "invalid", value: result.value };
+}
+
 export function tokenCommands(deps: TokenCommandDeps): Command[] {
-  const { state } = deps;
+  const { invites, state } = deps;
   return [
     defineCommand({
       id: "token create",
@@ -74,23 +89,21 @@ export function tokenCommands(deps: TokenCommandDeps): Command[] {
       permission: "tokens",
       claim: "after",
       async run(input, ctx): Promise<TokenReply> {
-        if (!deps.tokens) return { type: "not_configured" };
         const chosen = inviteTokenFor(await tokenKey(state, ctx.now), ctx.eventId);
+        const actor: Actor = { kind: "moderator", userId: ctx.sender };
         try {
-          const created = await deps.tokens.create({
+          const created = await createInvite(invites, actor, {
             token: chosen,
-            usesAllowed: input.uses === undefined ? DEFAULT_USES : input.uses,
-            expiresInMs: input.expiry === undefined ? DEFAULT_EXPIRY_MS : input.expiry,
-            note: null,
-            createdBy: ctx.sender,
+            uses: input.uses ?? null,
+            expires: input.expiry ?? null,
           });
-          return { type: "created", token: created };
+          return created.ok ? { type: "created", token: created.invite } : refused(created);
         } catch (error) {
           // Made by an earlier run of this same event (a replay after a restart): answer with it.
-          const earlier =
-            isAppError(error) && error.code === "rejected" ? await deps.tokens.show(chosen) : null;
-          if (!earlier) throw error;
-          return { type: "created", token: earlier };
+          if (!isAppError(error) || error.code !== "rejected") throw error;
+          const earlier = await showInvite(invites, { token: chosen });
+          if (!earlier.ok) throw error;
+          return { type: "created", token: earlier.invite };
         }
       },
       render: renderTokenReply,
@@ -101,8 +114,8 @@ export function tokenCommands(deps: TokenCommandDeps): Command[] {
       permission: "tokens",
       claim: "after",
       async run(): Promise<TokenReply> {
-        if (!deps.tokens) return { type: "not_configured" };
-        return { type: "list", tokens: await deps.tokens.list({ valid: true }) };
+        const listed = await listInvites(invites, { valid: true });
+        return listed.ok ? { type: "list", tokens: listed.invites } : refused(listed);
       },
       render: renderTokenReply,
     }),
@@ -112,9 +125,9 @@ export function tokenCommands(deps: TokenCommandDeps): Command[] {
       permission: "tokens",
       claim: "after",
       async run(input): Promise<TokenReply> {
-        if (!deps.tokens) return { type: "not_configured" };
-        const shown = await deps.tokens.show(input.token);
-        return shown ? { type: "shown", token: shown } : { type: "no_such_token", token: input.token };
+        const shown = await showInvite(invites, { token: input.token });
+        if (shown.ok) return { type: "shown", token: shown.invite };
+        return shown.reason === "not_found" ? { type: "no_such_token", token: input.token } : refused(shown);
       },
       render: renderTokenReply,
     }),
@@ -123,9 +136,15 @@ export function tokenCommands(deps: TokenCommandDeps): Command[] {
       params: { tokens: variadic({ ...token, name: "tokens" }) },
       permission: "tokens",
       claim: "after",
-      async run(input): Promise<TokenReply> {
-        if (!deps.tokens) return { type: "not_configured" };
-        return { type: "deleted", ...(await deps.tokens.delete(input.tokens)) };
+      async run(input, ctx): Promise<TokenReply> {
+        const result = await deleteInvites(
+          invites,
+          { kind: "moderator", userId: ctx.sender },
+          { tokens: input.tokens },
+        );
+        return result.ok
+          ? { type: "deleted", deleted: result.deleted, missing: result.missing }
+          : refused(result);
       },
       render: renderTokenReply,
     }),
@@ -135,15 +154,12 @@ export function tokenCommands(deps: TokenCommandDeps): Command[] {
       permission: "tokens",
       claim: "after",
       async run(input, ctx): Promise<TokenReply> {
-        const tokens = deps.tokens;
-        if (!tokens) return { type: "not_configured" };
         const key = botKeys.confirmDeleteAll(ctx.sender);
-        // The invitations made through Vestibule (room, CLI, portal); tokens of approved requests still waiting
-        // to register, and tokens made outside Vestibule, are left alone.
-        const deletable = async () =>
-          (await tokens.list({ valid: true })).filter((t) => t.purpose === "invite");
         if (input.confirm === undefined) {
-          const count = (await deletable()).length;
+          const listed = await listInvites(invites, { valid: true });
+          if (!listed.ok) return refused(listed);
+          // What delete-all deletes: invitations made through Vestibule (the core leaves the others alone).
+          const count = listed.invites.filter((t) => t.purpose === "invite").length;
           await state.set(key, ctx.now.toISOString(), ctx.now);
           return { type: "confirm_delete_all", count };
         }
@@ -151,8 +167,12 @@ export function tokenCommands(deps: TokenCommandDeps): Command[] {
         if (!asked || ctx.now.getTime() - new Date(asked).getTime() > CONFIRM_WINDOW_MS)
           return { type: "nothing_to_confirm" };
         await state.set(key, new Date(0).toISOString(), ctx.now);
-        const result = await tokens.delete((await deletable()).map((t) => t.token));
-        return { type: "deleted_all", count: result.deleted.length };
+        const result = await deleteInvites(
+          invites,
+          { kind: "moderator", userId: ctx.sender },
+          { allInvites: true },
+        );
+        return result.ok ? { type: "deleted_all", count: result.deleted.length } : refused(result);
       },
       render: renderTokenReply,
     }),

@@ -12,7 +12,6 @@ export interface BotMessages {
   /** A length of time ("3d 4h"). */
   duration(ms: number): string;
   stateLabel: Record<RequestState, string>;
-  alreadyHandled: string;
 
   /** The request's message. */
   request: {
@@ -135,6 +134,8 @@ export interface BotMessages {
     tooLong(label: string, max: number): string;
     controlCharacters(label: string): string;
     unexpected(value: string): string;
+    /** The moderation core refused a value that passed the command's own checks. */
+    refused(value: string): string;
     usage(line: string): string;
   };
 

@@ -27,7 +27,6 @@ export const de: BotMessages = {
   time: (date) => `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`,
   duration,
   stateLabel,
-  alreadyHandled: "Das wurde schon erledigt.",
 
   request: {
     title: (id, userId) => `Registrierungsanfrage #${id}: ${userId}`,
@@ -163,6 +162,7 @@ export const de: BotMessages = {
     tooLong: (label, max) => `${label} ist länger als ${max} Zeichen.`,
     controlCharacters: (label) => `${label} enthält Steuerzeichen.`,
     unexpected: (value) => `„${value}“ ist hier nicht vorgesehen.`,
+    refused: (value) => `„${value}“ lässt sich hier nicht verwenden.`,
     usage: (line) => `Aufruf: ${line}`,
   },
 

@@ -18,7 +18,6 @@ export const en: BotMessages = {
   time: (date) => `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`,
   duration: formatDuration,
   stateLabel,
-  alreadyHandled: "That was already handled.",
 
   request: {
     title: (id, userId) => `Sign-up request #${id}: ${userId}`,
@@ -152,6 +151,7 @@ export const en: BotMessages = {
     tooLong: (label, max) => `${label} is longer than ${max} characters.`,
     controlCharacters: (label) => `${label} contains control characters.`,
     unexpected: (value) => `"${value}" is not expected here.`,
+    refused: (value) => `"${value}" cannot be used here.`,
     usage: (line) => `Usage: ${line}`,
   },
 

@@ -10,17 +10,17 @@ export function renderBanReply(reply: BanReply, r: RenderContext): RenderedMessa
       return plain(
         m.banned({
           created: reply.created,
-          id: reply.id,
-          kind: reply.kind,
-          value: reply.value,
+          id: reply.ban.id,
+          kind: reply.ban.kind,
+          value: reply.ban.value,
           duration: reply.durationMs === null ? null : r.messages.duration(reply.durationMs),
-          reason: reply.reason,
+          reason: reply.ban.reason,
         }),
       );
     case "invalid_value":
       return plain(m.invalidValue(reply.kind, reply.value));
-    case "already_handled":
-      return plain(r.messages.alreadyHandled);
+    case "invalid":
+      return plain(r.messages.arguments.refused(reply.value));
     case "lifted":
       return plain(m.lifted);
     case "no_such_ban":

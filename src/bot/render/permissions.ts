@@ -8,13 +8,11 @@ export function renderPermissionReply(reply: PermissionReply, r: RenderContext):
   const command = `${r.prefix}token`;
   switch (reply.type) {
     case "allowed":
-      return plain(
-        reply.added ? m.allowed(reply.subject.shown, command) : m.alreadyAllowed(reply.subject.shown),
-      );
+      return plain(reply.added ? m.allowed(reply.subject, command) : m.alreadyAllowed(reply.subject));
     case "disallowed":
-      return plain(
-        reply.removed ? m.disallowed(reply.subject.shown, command) : m.notListed(reply.subject.shown),
-      );
+      return plain(reply.removed ? m.disallowed(reply.subject, command) : m.notListed(reply.subject));
+    case "invalid":
+      return plain(r.messages.arguments.refused(reply.value));
     case "list":
       return plain(
         reply.permissions.length === 0

@@ -4,5 +4,9 @@ import { plain, type RenderedMessage } from "./content.ts";
 import type { RenderContext } from "./context.ts";
 
 export function renderPortalReply(reply: PortalReply, r: RenderContext): RenderedMessage {
-  return plain(r.messages.portal.linkSent(reply.userId));
+  return plain(
+    reply.type === "link_sent"
+      ? r.messages.portal.linkSent(reply.userId)
+      : r.messages.arguments.refused(reply.value),
+  );
 }

@@ -25,6 +25,8 @@ export function renderRequestReply(reply: RequestReply, r: RenderContext): Rende
       return plain(m.wrongState(reply.id, r.messages.stateLabel[reply.state]));
     case "not_applicable":
       return plain(m.resendNotApplicable(reply.id));
+    case "invalid":
+      return plain(r.messages.arguments.refused(reply.value));
     case "already_handled":
       return plain(
         m.alreadyHandled(reply.id, reply.state === null ? null : r.messages.stateLabel[reply.state]),

@@ -1,5 +1,5 @@
 // Answers of the !token commands.
-import type { TokenView } from "../../homeserver/invite-tokens.ts";
+import type { TokenView } from "../../moderation/index.ts";
 import type { TokenReply } from "../commands/tokens.ts";
 import { plain, type RenderedMessage } from "./content.ts";
 import type { RenderContext } from "./context.ts";
@@ -32,6 +32,8 @@ export function renderTokenReply(reply: TokenReply, r: RenderContext): RenderedM
   switch (reply.type) {
     case "not_configured":
       return plain(m.notConfigured);
+    case "invalid":
+      return plain(r.messages.arguments.refused(reply.value));
     case "created":
       return plain(`${m.created}\n${describeToken(reply.token, r)}`);
     case "list":

@@ -1,27 +1,35 @@
-// The outbox worker: claims due rows of the kinds it can handle and runs their handlers. Woken right after each
-// commit (and by NOTIFY from other instances), and on a schedule as a safety net.
+// The outbox worker: claims due rows of the kinds it has handlers for, decodes each for its kind and runs its handler.
+// Woken right after each commit (and by NOTIFY from other instances), when the next row becomes due, and on a
+// schedule as a safety net. A row that cannot be decoded is reported (metric + log with its id) and buried.
 import type { Kysely } from "kysely";
+import type { DatabaseHandle } from "../db/database.ts";
 import type { Database } from "../db/schema.ts";
 import {
   buryOutboxRow,
   claimDueOutboxRows,
   nextOutboxClaimAt,
   completeOutboxRow,
+  OUTBOX_CHANNEL,
   renewOutboxClaim,
   rescheduleOutboxRow,
   type ClaimedOutboxRow,
+  type OutboxKindFilter,
 } from "../db/outbox.repository.ts";
-import { isAppError } from "../errors.ts";
+import { isAppError, unreachable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import type { SideEffectKind } from "../registration/side-effects.ts";
+import {
+  decodeOutboxRow,
+  handlerFor,
+  outboxKinds,
+  type OutboxHandlers,
+  type OutboxOutcome,
+} from "./registry.ts";
 
-export type OutboxOutcome =
-  | { status: "done" }
-  /** Try again later; `retryAfterMs` overrides the backoff (e.g. a 429's delay). */
-  | { status: "retry"; error: string; retryAfterMs?: number }
-  /** Give up for good. */
-  | { status: "dead"; error: string };
+export type { OutboxHandler, OutboxHandlers, OutboxJob, OutboxOutcome } from "./registry.ts";
 
-export type OutboxHandler = (row: ClaimedOutboxRow, now: Date) => Promise<OutboxOutcome>;
+/** Why a row was buried without running a handler. */
+export type InvalidRowReason = "unknown_kind" | "malformed";
 
 export interface BackoffPolicy {
   baseMs: number;
@@ -42,7 +50,13 @@ export function backoffDelay(
 
 export interface OutboxWorkerOptions {
   db: Kysely<Database>;
-  handlers: Readonly<Record<string, OutboxHandler>>;
+  handlers: OutboxHandlers;
+  /**
+   * Also claim rows of kinds this registry does not know (a misspelling, a hand-made row) and bury them with a
+   * report. One worker per process does this (the jobs role's), so such rows never lie unclaimed. A release that adds
+   * a kind therefore upgrades the processes running the jobs role first.
+   */
+  buryUnknownKinds?: boolean;
   logger: Logger;
   /** Identifies this process in claims (host:pid:random). */
   owner: string;
@@ -54,6 +68,8 @@ export interface OutboxWorkerOptions {
   clock?: () => Date;
   /** Called after each handled row (metrics). */
   onOutcome?: (kind: string, outcome: OutboxOutcome["status"]) => void;
+  /** Called for each row buried because it could not be decoded (metrics). `kind` is "unknown" for unknown kinds. */
+  onInvalid?: (kind: string, reason: InvalidRowReason) => void;
 }
 
 export interface OutboxDrainSummary {
@@ -71,11 +87,15 @@ export interface OutboxWorker {
   /** Resolves when the worker is idle (tests). */
   idle(): Promise<void>;
   stop(): Promise<void>;
-  kinds: readonly string[];
+  kinds: readonly SideEffectKind[];
 }
 
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
-  const kinds = Object.keys(options.handlers);
+  const kinds = outboxKinds.filter((kind) => options.handlers[kind] !== undefined);
+  const filter: OutboxKindFilter = {
+    kinds,
+    unknownBesides: options.buryUnknownKinds ? outboxKinds : undefined,
+  };
   const leaseMs = options.leaseMs ?? 120_000;
   const concurrency = options.concurrency ?? 8;
   // Claim about as many rows as are handled at once, so claimed rows do not wait long for their turn.
@@ -89,53 +109,80 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   let again = false;
   let retryTimer: NodeJS.Timeout | null = null;
 
+  /** Buries a row no handler can take, and says so where operators look (log with the row id, metric). */
+  async function reject(row: ClaimedOutboxRow, reason: InvalidRowReason, error: string) {
+    log.error(
+      { outboxId: row.id, kind: row.kind, requestId: row.requestId, reason, error },
+      reason === "unknown_kind"
+        ? "outbox row of an unknown kind buried"
+        : "outbox row with a malformed payload buried",
+    );
+    options.onInvalid?.(reason === "unknown_kind" ? "unknown" : row.kind, reason);
+    await buryOutboxRow(options.db, row.id, { error: `${reason}: ${error}`, now: clock() });
+  }
+
   async function handle(row: ClaimedOutboxRow): Promise<OutboxOutcome["status"] | "skipped"> {
-    const handler = options.handlers[row.kind];
     const started = clock();
     // The lease counts from now, not from when the batch was claimed; a row whose claim ran out meanwhile may
     // already be in another worker's hands, and handling it here too would do its side effect twice.
     if (!(await renewOutboxClaim(options.db, row.id, options.owner, new Date(started.getTime() + leaseMs))))
       return "skipped";
-    let outcome: OutboxOutcome;
-    if (!handler) {
-      outcome = { status: "retry", error: `no handler for ${row.kind}` };
-    } else {
+    const decoded = decodeOutboxRow(row);
+    const handler = decoded.ok ? handlerFor(options.handlers, decoded.job.kind) : undefined;
+    if (!decoded.ok || !handler) {
+      // A known kind without a handler here is never claimed (the filter), so no handler means an unknown kind.
+      const reason = decoded.ok ? "unknown_kind" : decoded.reason;
       try {
-        outcome = await handler(row, started);
+        await reject(row, reason, decoded.ok ? `no handler for ${row.kind}` : decoded.error);
       } catch (error) {
-        outcome = outcomeOfError(error);
-        if (!isAppError(error) || error.code === "internal") {
-          log.error({ err: error, outboxId: row.id, kind: row.kind }, "outbox handler failed unexpectedly");
-        }
+        log.error({ err: error, outboxId: row.id }, "could not bury an invalid outbox row");
+      }
+      options.onOutcome?.(row.kind, "dead");
+      return "dead";
+    }
+    let outcome: OutboxOutcome;
+    try {
+      outcome = await handler(decoded.job, started);
+    } catch (error) {
+      outcome = outcomeOfError(error);
+      if (!isAppError(error) || error.code === "internal") {
+        log.error({ err: error, outboxId: row.id, kind: row.kind }, "outbox handler failed unexpectedly");
       }
     }
     const now = clock();
     try {
-      if (outcome.status === "done") {
-        await completeOutboxRow(options.db, row.id, now);
-      } else if (outcome.status === "dead") {
-        await buryOutboxRow(options.db, row.id, { error: outcome.error, now });
-        log.warn(
-          { outboxId: row.id, kind: row.kind, requestId: row.requestId, error: outcome.error },
-          "outbox row given up",
-        );
-      } else {
-        const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts, backoff));
-        await rescheduleOutboxRow(options.db, row.id, {
-          error: outcome.error,
-          nextAttemptAt: new Date(now.getTime() + delay),
-        });
-        log.info(
-          {
-            outboxId: row.id,
-            kind: row.kind,
-            requestId: row.requestId,
-            attempts: row.attempts + 1,
-            retryInMs: delay,
+      switch (outcome.status) {
+        case "done":
+          await completeOutboxRow(options.db, row.id, now);
+          break;
+        case "dead":
+          await buryOutboxRow(options.db, row.id, { error: outcome.error, now });
+          log.warn(
+            { outboxId: row.id, kind: row.kind, requestId: row.requestId, error: outcome.error },
+            "outbox row given up",
+          );
+          break;
+        case "retry": {
+          const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(row.attempts, backoff));
+          await rescheduleOutboxRow(options.db, row.id, {
             error: outcome.error,
-          },
-          "outbox row will be retried",
-        );
+            nextAttemptAt: new Date(now.getTime() + delay),
+          });
+          log.info(
+            {
+              outboxId: row.id,
+              kind: row.kind,
+              requestId: row.requestId,
+              attempts: row.attempts + 1,
+              retryInMs: delay,
+              error: outcome.error,
+            },
+            "outbox row will be retried",
+          );
+          break;
+        }
+        default:
+          unreachable(outcome);
       }
     } catch (error) {
       // The database went away between the side effect and its record. The lease expires and the row is retried.
@@ -163,7 +210,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 
   async function drainOnce(summary: OutboxDrainSummary, now: Date): Promise<number> {
     const rows = await claimDueOutboxRows(options.db, {
-      kinds,
+      ...filter,
       limit: batchSize,
       now,
       leaseMs,
@@ -204,7 +251,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       }
       // Rows that are not due yet (a retry's backoff, another worker's lease): wake up when the first one is.
       if (!stopped) {
-        const next = await nextOutboxClaimAt(options.db, kinds).catch(() => null);
+        const next = await nextOutboxClaimAt(options.db, filter).catch(() => null);
         // At least 100 ms (a row just out of reach, a fixed test clock), at most 15 minutes (the scheduled drain
         // runs long before that anyway).
         if (next) scheduleRetryWake(Math.min(Math.max(next.getTime() - clock().getTime(), 100), 900_000));
@@ -255,4 +302,16 @@ export function outcomeOfError(error: unknown): OutboxOutcome {
       : { status: "retry", error: error.message };
   }
   return { status: "retry", error: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Wakes the worker whenever another instance commits outbox rows (PostgreSQL NOTIFY on the one channel every writer
+ * notifies). PGlite has one process, whose commits wake the worker directly. Returns the function that stops it.
+ */
+export async function wakeOnNotify(
+  database: Pick<DatabaseHandle, "listen">,
+  worker: Pick<OutboxWorker, "wake">,
+): Promise<() => Promise<void>> {
+  if (!database.listen) return () => Promise.resolve();
+  return database.listen(OUTBOX_CHANNEL, () => worker.wake());
 }
