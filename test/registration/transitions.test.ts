@@ -419,7 +419,11 @@ describeEachDatabase("registration transitions", (getDb) => {
     const failed = await requestIn("failed");
     const notice = (await snapshot(failed.id)).outbox.find((o) => o.kind === "bot.notice");
     expect(notice?.payload).toMatchObject({
-      notice: { type: "provisioning_failed", requestId: failed.id, reason: expect.stringContaining("name taken") },
+      notice: {
+        type: "provisioning_failed",
+        requestId: failed.id,
+        reason: expect.stringContaining("name taken"),
+      },
     });
     await db.db
       .insertInto("homeserver_token")
