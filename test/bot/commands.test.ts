@@ -2,6 +2,7 @@
 // catalog; and the room facts following power-level and membership changes.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseUserId } from "../../src/registration/types.ts";
+import { expectAuditRow } from "../support/audit.ts";
 import { waitForState } from "../support/flows.ts";
 import { matrixRequest, registerUser } from "../support/homeserver.ts";
 import { createModeratorRoom, roomEvents, textOf, type ModeratorRoom } from "../support/matrix-room.ts";
@@ -115,9 +116,16 @@ describe("commands, answered", () => {
     expect(token, created).toBeDefined();
     expect(await asks(room.moderator, "!token list")).toContain(token);
     expect(await asks(room.moderator, `!token show ${token}`)).toContain(`${token} — valid, 0/3 used`);
+    const db = service.deps.database.db;
+    await expectAuditRow(db, {
+      action: "token_created",
+      actor: room.moderator.userId,
+      detail: { token, usesAllowed: 3 },
+    });
     expect(await asks(room.moderator, `!token delete ${token} nope`)).toBe(
       `Deleted ${token}. No such token: nope.`,
     );
+    await expectAuditRow(db, { action: "token_deleted", actor: room.moderator.userId, detail: { token } });
     expect(await asks(room.moderator, `!token show ${token}`)).toBe(
       `There is no registration token ${token}.`,
     );
@@ -135,6 +143,12 @@ describe("commands, answered", () => {
     expect(await asks(room.moderator, "!allowed")).toContain(
       `• ${room.outsider.userId} (by ${room.moderator.userId})`,
     );
+    const db = service.deps.database.db;
+    await expectAuditRow(db, {
+      action: "permission_granted",
+      actor: room.moderator.userId,
+      detail: { subject: room.outsider.userId, scope: "tokens" },
+    });
     expect(await asks(room.moderator, `!disallow ${room.outsider.userId}`)).toBe(
       `${room.outsider.userId} may no longer use !token.`,
     );
@@ -142,6 +156,29 @@ describe("commands, answered", () => {
       `${room.outsider.userId} was not on the list.`,
     );
     expect(await asks(room.moderator, "!allowed")).toBe("Only moderators may manage tokens.");
+    await expectAuditRow(db, {
+      action: "permission_revoked",
+      actor: room.moderator.userId,
+      detail: { subject: room.outsider.userId },
+    });
+  });
+
+  it("!ban and !unban write the same audit rows as the portal and the CLI (actor: the moderator)", async () => {
+    const db = service.deps.database.db;
+    expect(await asks(room.moderator, "!ban username ^spam 2d waves")).toMatch(
+      /^Banned username \^spam \(#\d+, for 2d: waves\)\.$/,
+    );
+    await expectAuditRow(db, {
+      action: "ban_added",
+      actor: room.moderator.userId,
+      detail: { kind: "username", value: "^spam", reason: "waves", created: true },
+    });
+    expect(await asks(room.moderator, "!unban username ^spam")).toBe("Ban lifted.");
+    await expectAuditRow(db, {
+      action: "ban_lifted",
+      actor: room.moderator.userId,
+      detail: { kind: "username", value: "^spam" },
+    });
   });
 
   it("!ban, !unban, !bans: refuse bad targets; !bans refuses members", async () => {
