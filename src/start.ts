@@ -32,7 +32,7 @@ import type { BotRole } from "./bot/bot.ts";
 import { createLocalProvisioner } from "./internal/local-provisioner.ts";
 import { createModerationStores } from "./db/moderation.stores.ts";
 import { moderatorRoomReaderFor } from "./homeserver/moderator-room.ts";
-import type { ModerationDeps } from "./moderation/index.ts";
+import { assembleModerationDeps, type ModerationDeps } from "./moderation/index.ts";
 import { createModeratorRights } from "./moderation/rights.ts";
 
 /** The web port's answer until the site is ready: /healthz with what is known so far (503), else "starting". */
@@ -220,23 +220,14 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       cacheMs: config.portal.rightsCacheSeconds * 1000,
       clock,
     });
-    const moderation: ModerationDeps = {
-      ...createModerationStores(database.db),
+    const moderation = assembleModerationDeps({
+      config,
+      stores: createModerationStores(database.db),
       homeserver: homeserver.hasAdminToken ? homeserver : null,
       store,
-      settings: {
-        adminEmail: config.mail.adminEmail,
-        approvalsRequired: config.bot.approvalsRequired,
-        declinesRequired: config.bot.declinesRequired,
-        mode: config.homeserver.mode,
-        credentials: config.registration.credentials,
-        invitesSkipReview: config.registration.invitesSkipReview,
-      },
       rights,
-      portal: { sessionHours: config.portal.sessionHours, loginMinutes: 10, publicUrl: config.publicUrl },
-      publicUrl: config.publicUrl,
       clock,
-    };
+    });
 
     const deps: AppDeps = {
       config,

@@ -1,18 +1,8 @@
 // vestibule accounts list|disable|enable|reset-password (local mode: the accounts Vestibule keeps).
 import { createPasswordHasher, randomPassword } from "../crypto/index.ts";
-import { openDatabase } from "../db/database.ts";
-import {
-  findLocalAccount,
-  listLocalAccounts,
-  setLocalAccountDisabled,
-  setLocalPassword,
-} from "../db/local-account.repository.ts";
-import { migrateToLatest } from "../db/migrate.ts";
-import { createRegistrationStore } from "../db/registration.store.ts";
-import { resendCredentials } from "../registration/transitions.ts";
-import type { RequestId } from "../registration/types.ts";
+import { resend } from "../moderation/index.ts";
 import { UsageError, type Command } from "./command.ts";
-import { cliActorName } from "./deps.ts";
+import { cliActorName, withCliDeps } from "./deps.ts";
 
 export const accountsCommand: Command = {
   name: "accounts",
@@ -45,16 +35,10 @@ export const accountsCommand: Command = {
     const limit = number("limit", 100);
     const offset = number("offset", 0);
 
-    const database = await openDatabase({
-      url: ctx.config.database.url,
-      dataDir: ctx.config.dataDir,
-      poolSize: 2,
-    });
-    try {
-      await migrateToLatest(database.db);
+    return withCliDeps(ctx, async ({ moderation, localAccounts }) => {
       const now = new Date();
       if (action === "list") {
-        const accounts = await listLocalAccounts(database.db, { limit, offset });
+        const accounts = await localAccounts.list({ limit, offset });
         if (accounts.length === 0) ctx.out("no local accounts");
         for (const a of accounts) {
           const state = a.disabledAt ? "disabled" : a.passwordHash ? "active" : "no password yet";
@@ -64,13 +48,13 @@ export const accountsCommand: Command = {
         }
         return { exitCode: 0 };
       }
-      const account = await findLocalAccount(database.db, localpart!);
+      const account = await localAccounts.find(localpart!);
       if (!account) {
         ctx.err(`no local account named ${localpart}`);
         return { exitCode: 1 };
       }
       if (action === "disable" || action === "enable") {
-        await setLocalAccountDisabled(database.db, account.localpart, action === "disable", now);
+        await localAccounts.setDisabled(account.localpart, action === "disable", now);
         ctx.out(`${account.localpart} ${action === "disable" ? "disabled: logins are refused" : "enabled"}`);
         return { exitCode: 0 };
       }
@@ -79,7 +63,7 @@ export const accountsCommand: Command = {
         const password = randomPassword();
         const hasher = await createPasswordHasher({ ...ctx.config.accounts.pwhash, threads: 1 });
         try {
-          await setLocalPassword(database.db, account.localpart, await hasher.hash(password), now);
+          await localAccounts.setPasswordHash(account.localpart, await hasher.hash(password), now);
         } finally {
           await hasher.close();
         }
@@ -93,11 +77,10 @@ export const accountsCommand: Command = {
         );
         return { exitCode: 1 };
       }
-      const result = await resendCredentials(
-        createRegistrationStore(database.db),
-        { mode: ctx.config.homeserver.mode, credentials: ctx.config.registration.credentials },
-        { id: account.requestId as RequestId, actor: { kind: "cli", name: cliActorName(ctx.env) } },
-        now,
+      const result = await resend(
+        moderation,
+        { kind: "cli", name: cliActorName(ctx.env) },
+        { id: account.requestId },
       );
       if (!result.ok) {
         ctx.err(
@@ -109,8 +92,6 @@ export const accountsCommand: Command = {
         `a set-password link for ${account.localpart} is on its way to ${account.email ?? "the address on file"}`,
       );
       return { exitCode: 0 };
-    } finally {
-      await database.close();
-    }
+    });
   },
 };

@@ -1,8 +1,6 @@
 // vestibule cleanup [--dry-run]: runs the retention job once and prints what it removed (or would remove).
-import { openDatabase } from "../db/database.ts";
-import { migrateToLatest } from "../db/migrate.ts";
-import { cleanup } from "../jobs/cleanup.ts";
 import type { Command } from "./command.ts";
+import { withCliDeps } from "./deps.ts";
 
 const labels: Record<string, string> = {
   unverifiedRequestsDeleted: "unverified requests deleted",
@@ -20,14 +18,8 @@ export const cleanupCommand: Command = {
   options: { "dry-run": { type: "boolean" } },
   async run(ctx) {
     const dryRun = ctx.options["dry-run"] === true;
-    const database = await openDatabase({ url: ctx.config.database.url, dataDir: ctx.config.dataDir });
-    try {
-      await migrateToLatest(database.db);
-      const summary = await cleanup(
-        { db: database.db, retention: ctx.config.registration.retention },
-        new Date(),
-        { dryRun },
-      );
+    return withCliDeps(ctx, async (deps) => {
+      const summary = await deps.cleanup(new Date(), { dryRun });
       const { unverifiedHours, decidedDays } = ctx.config.registration.retention;
       ctx.out(
         `${dryRun ? "would remove (dry run, nothing changed)" : "removed"}: policy unverified ${unverifiedHours} h, decided ${decidedDays} d`,
@@ -35,8 +27,6 @@ export const cleanupCommand: Command = {
       for (const [key, value] of Object.entries(summary))
         ctx.out(`  ${String(value).padStart(6)}  ${labels[key] ?? key}`);
       return { exitCode: 0 };
-    } finally {
-      await database.close();
-    }
+    });
   },
 };

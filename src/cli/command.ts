@@ -2,6 +2,7 @@
 // touch process.* themselves.
 import type { ParseArgsConfig } from "node:util";
 import type { Config } from "../config/index.ts";
+import type { OpenCliDeps } from "./deps.ts";
 
 export interface CommandContext {
   config: Config;
@@ -14,6 +15,11 @@ export interface CommandContext {
   env: Readonly<Record<string, string | undefined>>;
   /** Where the config came from (null: defaults only). */
   configSource: string | null;
+  /**
+   * How commands get their database-backed deps (default: openCliDeps, from the config). The composition point
+   * is a parameter like out/err/env, so a test can run a command in-process on its own test database.
+   */
+  openDeps?: OpenCliDeps;
 }
 
 /** A long-running command returns the service; main stops it on SIGTERM/SIGINT. */

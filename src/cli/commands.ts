@@ -7,6 +7,8 @@ import { tokensCommand } from "./tokens.command.ts";
 import { bansCommand } from "./bans.command.ts";
 import { requestsCommand } from "./requests.command.ts";
 import { accountsCommand } from "./accounts.command.ts";
+import { permissionsCommand } from "./permissions.command.ts";
+import { portalCommand } from "./portal.command.ts";
 
 export const commands: readonly Command[] = [
   serveCommand,
@@ -17,5 +19,7 @@ export const commands: readonly Command[] = [
   cleanupCommand,
   tokensCommand,
   bansCommand,
+  permissionsCommand,
+  portalCommand,
   accountsCommand,
 ];

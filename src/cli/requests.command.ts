@@ -1,21 +1,13 @@
-// vestibule requests list|show|approve|decline|retry|resend: the operator's view of requests. Decisions go
-// through the same transitions as the bot's, so the room message is edited and the applicant emailed as well.
-import { openDatabase } from "../db/database.ts";
-import { migrateToLatest } from "../db/migrate.ts";
-import { createRegistrationStore } from "../db/registration.store.ts";
-import type { RegistrationStore } from "../registration/ports.ts";
-import { approve, decline, resendCredentials, retry, type Refusal } from "../registration/transitions.ts";
-import { displayNameOf, requestStates, type RequestId, type RequestState } from "../registration/types.ts";
+// vestibule requests list|show|approve|decline|retry|resend: the operator's view of requests. Decisions go through
+// the same use cases as the room's and the portal's (src/moderation/decisions.ts), so the room message is edited
+// and the applicant emailed as well; an operator decides at once, without a quorum.
+import { decide, resend, retryRequest, type Invalid } from "../moderation/index.ts";
+import type { Refusal } from "../registration/transitions.ts";
+import { displayNameOf, parseRequestId, requestStates, type RequestState } from "../registration/types.ts";
 import { UsageError, type Command, type CommandContext } from "./command.ts";
-import { cliActorName } from "./deps.ts";
+import { cliActorName, withCliDeps, type CliDeps } from "./deps.ts";
 
-function parseId(value: string | undefined): RequestId {
-  if (value === undefined) throw new UsageError("which request? give its ID");
-  if (!/^#?\d{1,9}$/.test(value)) throw new UsageError(`"${value}" is not a request ID`);
-  return Number(value.replace("#", "")) as RequestId;
-}
-
-function explain(refusal: Refusal | { ok: false; reason: "not_applicable" }, id: number): string {
+function explain(refusal: Refusal | { ok: false; reason: "not_applicable" }, id: string): string {
   switch (refusal.reason) {
     case "not_found":
       return `there is no request #${id}`;
@@ -32,41 +24,36 @@ function stamp(date: Date | null): string {
   return date ? date.toISOString().slice(0, 16).replace("T", " ") : "-";
 }
 
-async function run(ctx: CommandContext, store: RegistrationStore): Promise<{ exitCode: number }> {
-  const [action, ...rest] = ctx.positionals;
+async function run(ctx: CommandContext, deps: CliDeps, action: string, rest: string[]) {
   const actor = { kind: "cli" as const, name: cliActorName(ctx.env) };
-  const settings = {
-    adminEmail: ctx.config.mail.adminEmail,
-    approvalsRequired: ctx.config.bot.approvalsRequired,
-    declinesRequired: ctx.config.bot.declinesRequired,
-    mode: ctx.config.homeserver.mode,
-    credentials: ctx.config.registration.credentials,
-    invitesSkipReview: ctx.config.registration.invitesSkipReview,
-  };
-  const now = new Date();
+  const store = deps.store;
+  const id = rest[0] ?? "";
   const outcome = (
-    result: { ok: true } | Refusal | { ok: false; reason: "not_applicable" },
-    id: number,
+    result: { ok: true } | Refusal | { ok: false; reason: "not_applicable" } | Invalid,
     done: string,
   ) => {
     if (result.ok) {
       ctx.out(done);
       return { exitCode: 0 };
     }
-    ctx.err(explain(result, id));
+    if (result.reason === "invalid") throw new UsageError(result.explanation);
+    ctx.err(explain(result, id.replace("#", "")));
     return { exitCode: 1 };
   };
+  const shown = id.replace("#", "");
   switch (action) {
     case "list": {
       const stateOption = ctx.options["state"] as string | undefined;
       const states = stateOption === undefined ? undefined : stateOption.split(",").map((s) => s.trim());
-      for (const state of states ?? []) {
-        if (!(requestStates as readonly string[]).includes(state))
-          throw new UsageError(`unknown state "${state}" (states: ${requestStates.join(", ")})`);
-      }
+      const known = (states ?? []).filter((s): s is RequestState =>
+        (requestStates as readonly string[]).includes(s),
+      );
+      const unknown = (states ?? []).find((s) => !known.includes(s as RequestState));
+      if (unknown !== undefined)
+        throw new UsageError(`unknown state "${unknown}" (states: ${requestStates.join(", ")})`);
       const search = ctx.options["search"] as string | undefined;
       const requests = await store.listRequests({
-        ...(states ? { states: states as RequestState[] } : {}),
+        ...(states ? { states: known } : {}),
         ...(search ? { search } : {}),
         limit: 200,
       });
@@ -79,10 +66,11 @@ async function run(ctx: CommandContext, store: RegistrationStore): Promise<{ exi
       return { exitCode: 0 };
     }
     case "show": {
-      const id = parseId(rest[0]);
-      const request = await store.getRequest(id);
+      const requestId = parseRequestId(id);
+      if (!requestId) throw new UsageError(`"${id}" is not a request ID`);
+      const request = await store.getRequest(requestId);
       if (!request) {
-        ctx.err(`there is no request #${id}`);
+        ctx.err(`there is no request #${requestId}`);
         return { exitCode: 1 };
       }
       ctx.out(`request #${request.id}: ${request.localpart} — ${request.state}`);
@@ -96,50 +84,38 @@ async function run(ctx: CommandContext, store: RegistrationStore): Promise<{ exi
       if (request.decisionReason) ctx.out(`  reason: ${request.decisionReason}`);
       if (request.failureReason) ctx.out(`  failure: ${request.failureReason}`);
       if (request.userId) ctx.out(`  account: ${request.userId}`);
-      for (const vote of await store.listVotes(id))
+      for (const vote of await store.listVotes(request.id))
         ctx.out(
           `  vote: ${vote.decision} by ${vote.voter} (${vote.source}) ${stamp(vote.createdAt)}${vote.reason ? ` — ${vote.reason}` : ""}`,
         );
       ctx.out("  audit trail:");
-      for (const entry of await store.auditTrail(id))
+      for (const entry of await store.auditTrail(request.id))
         ctx.out(
           `    ${stamp(entry.createdAt)}  ${entry.actor.padEnd(28)} ${entry.action} ${Object.keys(entry.detail).length ? JSON.stringify(entry.detail) : ""}`,
         );
       return { exitCode: 0 };
     }
-    case "approve": {
-      const id = parseId(rest[0]);
-      if (rest.length > 1) throw new UsageError("approve takes one ID");
+    case "approve":
       return outcome(
-        await approve(store, { id, actor }, now),
-        id,
-        `request #${id} approved; the account is created by the running service`,
+        await decide(deps.moderation, actor, { id, decision: "approve" }),
+        `request #${shown} approved; the account is created by the running service`,
       );
-    }
     case "decline": {
-      const id = parseId(rest[0]);
-      const reason =
-        ((ctx.options["reason"] as string | undefined) ?? rest.slice(1).join(" ")).trim() || null;
-      if (reason && reason.length > 500) throw new UsageError("the reason is longer than 500 characters");
-      return outcome(await decline(store, { id, actor, reason }, now), id, `request #${id} declined`);
-    }
-    case "retry": {
-      const id = parseId(rest[0]);
-      return outcome(await retry(store, { id, actor }, now), id, `request #${id} will be provisioned again`);
-    }
-    case "resend": {
-      const id = parseId(rest[0]);
+      const reason = (ctx.options["reason"] as string | undefined) ?? rest.slice(1).join(" ");
       return outcome(
-        await resendCredentials(store, settings, { id, actor }, now),
-        id,
-        `new credentials for request #${id} are on their way`,
+        await decide(deps.moderation, actor, { id, decision: "decline", reason }),
+        `request #${shown} declined`,
       );
     }
+    case "retry":
+      return outcome(
+        await retryRequest(deps.moderation, actor, { id }),
+        `request #${shown} will be provisioned again`,
+      );
     default:
-      throw new UsageError(
-        action === undefined
-          ? "which action? list, show, approve, decline, retry or resend"
-          : `unknown action "${action}"`,
+      return outcome(
+        await resend(deps.moderation, actor, { id }),
+        `new credentials for request #${shown} are on their way`,
       );
   }
 }
@@ -157,16 +133,17 @@ export const requestsCommand: Command = {
   ],
   options: { state: { type: "string" }, search: { type: "string" }, reason: { type: "string" } },
   async run(ctx) {
-    const database = await openDatabase({
-      url: ctx.config.database.url,
-      dataDir: ctx.config.dataDir,
-      poolSize: 2,
-    });
-    try {
-      await migrateToLatest(database.db);
-      return await run(ctx, createRegistrationStore(database.db));
-    } finally {
-      await database.close();
-    }
+    const [action, ...rest] = ctx.positionals;
+    const actions = ["list", "show", "approve", "decline", "retry", "resend"];
+    if (action === undefined || !actions.includes(action))
+      throw new UsageError(
+        action === undefined
+          ? "which action? list, show, approve, decline, retry or resend"
+          : `unknown action "${action}"`,
+      );
+    if (action !== "list" && rest[0] === undefined) throw new UsageError("which request? give its ID");
+    if (["show", "approve", "retry", "resend"].includes(action) && rest.length > 1)
+      throw new UsageError(`${action} takes one ID`);
+    return withCliDeps(ctx, (deps) => run(ctx, deps, action, rest));
   },
 };

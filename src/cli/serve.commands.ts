@@ -1,10 +1,9 @@
 // serve and migrate.
-import { openDatabase } from "../db/database.ts";
-import { migrateToLatest } from "../db/migrate.ts";
 import { configWarnings } from "../config/index.ts";
 import { createLogger } from "../logger.ts";
 import { allRoles, start, type Role } from "../start.ts";
 import { UsageError, type Command } from "./command.ts";
+import { migrateDatabase } from "./deps.ts";
 
 export function parseRoles(value: string | undefined): Role[] {
   if (value === undefined) return [...allRoles];
@@ -40,15 +39,8 @@ export const migrateCommand: Command = {
   summary: "bring the database schema up to date (serve also does this on start)",
   usage: ["migrate"],
   async run(ctx) {
-    const database = await openDatabase({ url: ctx.config.database.url, dataDir: ctx.config.dataDir });
-    try {
-      const report = await migrateToLatest(database.db);
-      ctx.out(
-        report.applied.length === 0 ? "database is up to date" : `applied: ${report.applied.join(", ")}`,
-      );
-      return { exitCode: 0 };
-    } finally {
-      await database.close();
-    }
+    const report = await migrateDatabase(ctx.config);
+    ctx.out(report.applied.length === 0 ? "database is up to date" : `applied: ${report.applied.join(", ")}`);
+    return { exitCode: 0 };
   },
 };

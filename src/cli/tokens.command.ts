@@ -1,6 +1,6 @@
-// vestibule tokens create|list|show|delete: the homeserver's registration tokens, with invite links.
-import { parseDuration } from "../registration/duration.ts";
-import { createTokenService, isTokenString, type TokenView } from "../homeserver/invite-tokens.ts";
+// vestibule tokens create|list|show|delete: the homeserver's registration tokens, with invite links, through the
+// same use cases as the room's !token and the portal (src/moderation/tokens.ts), with the same audit rows.
+import { createInvite, deleteInvites, listInvites, showInvite, type TokenView } from "../moderation/index.ts";
 import { UsageError, type Command, type CommandContext } from "./command.ts";
 import { cliActorName, withCliDeps } from "./deps.ts";
 
@@ -17,80 +17,63 @@ function describeToken(t: TokenView): string[] {
   return lines;
 }
 
+const notConfigured = "managing registration tokens needs homeserver.adminToken";
+
 async function run(ctx: CommandContext): Promise<{ exitCode: number }> {
   const [action, ...rest] = ctx.positionals;
-  if (!ctx.config.homeserver.adminToken)
-    throw new UsageError("managing registration tokens needs homeserver.adminToken");
-  return withCliDeps(ctx.config, async ({ database, homeserver }) => {
-    const tokens = createTokenService({
-      db: database.db,
-      homeserver,
-      publicUrl: ctx.config.publicUrl,
-      clock: () => new Date(),
-    });
+  if (!["create", "list", "show", "delete"].includes(action ?? ""))
+    throw new UsageError(
+      action === undefined ? "which action? create, list, show or delete" : `unknown action "${action}"`,
+    );
+  if ((action === "create" || action === "list") && rest.length > 0)
+    throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (action === "show" && rest.length !== 1) throw new UsageError("show needs exactly one token");
+  if (action === "delete" && rest.length === 0) throw new UsageError("delete needs at least one token");
+  // Said before the database is opened: nothing here works without the admin API.
+  if (!ctx.config.homeserver.adminToken) throw new UsageError(notConfigured);
+  const actor = { kind: "cli" as const, name: cliActorName(ctx.env) };
+
+  return withCliDeps(ctx, async ({ moderation }) => {
     switch (action) {
       case "create": {
-        if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-        const usesText = ctx.options["uses"] as string | undefined;
-        const uses = usesText === undefined ? 1 : usesText === "unlimited" ? null : Number(usesText);
-        if (uses !== null && (!Number.isInteger(uses) || uses < 1 || uses > 1_000_000)) {
-          throw new UsageError(`--uses must be a whole number from 1, or "unlimited" (got "${usesText}")`);
-        }
-        const expiresText = ctx.options["expires"] as string | undefined;
-        let expiresIn: number | null = 7 * 86_400_000;
-        if (expiresText === "never") expiresIn = null;
-        else if (expiresText !== undefined) {
-          expiresIn = parseDuration(expiresText);
-          if (expiresIn === null) {
-            throw new UsageError(
-              `--expires must be a duration such as 30m, 12h, 7d, 2w, or "never" (got "${expiresText}")`,
-            );
-          }
-        }
-        const note = (ctx.options["note"] as string | undefined) ?? null;
-        if (note !== null && note.length > 500) throw new UsageError("--note is longer than 500 characters");
-        const created = await tokens.create({
-          usesAllowed: uses,
-          expiresInMs: expiresIn,
-          note,
-          createdBy: `cli:${cliActorName(ctx.env)}`,
+        const result = await createInvite(moderation, actor, {
+          uses: (ctx.options["uses"] as string | undefined) ?? null,
+          expires: (ctx.options["expires"] as string | undefined) ?? null,
+          note: (ctx.options["note"] as string | undefined) ?? null,
         });
-        for (const line of describeToken(created)) ctx.out(line);
+        if (!result.ok)
+          throw new UsageError(result.reason === "invalid" ? result.explanation : notConfigured);
+        for (const line of describeToken(result.invite)) ctx.out(line);
         return { exitCode: 0 };
       }
       case "list": {
-        const list = await tokens.list(ctx.options["all"] ? {} : { valid: true });
-        if (list.length === 0)
-          ctx.out(
-            ctx.options["all"] ? "no registration tokens" : "no valid registration tokens (--all shows all)",
-          );
-        for (const t of list) for (const line of describeToken(t)) ctx.out(line);
+        const all = ctx.options["all"] === true;
+        const result = await listInvites(moderation, all ? {} : { valid: true });
+        if (!result.ok) throw new UsageError(notConfigured);
+        if (result.invites.length === 0)
+          ctx.out(all ? "no registration tokens" : "no valid registration tokens (--all shows all)");
+        for (const t of result.invites) for (const line of describeToken(t)) ctx.out(line);
         return { exitCode: 0 };
       }
       case "show": {
-        if (rest.length !== 1 || !isTokenString(rest[0]!))
-          throw new UsageError("show needs exactly one token");
-        const found = await tokens.show(rest[0]!);
-        if (!found) {
+        const result = await showInvite(moderation, { token: rest[0]! });
+        if (!result.ok) {
+          if (result.reason === "invalid") throw new UsageError(result.explanation);
+          if (result.reason === "not_configured") throw new UsageError(notConfigured);
           ctx.err(`no such registration token: ${rest[0]}`);
           return { exitCode: 1 };
         }
-        for (const line of describeToken(found)) ctx.out(line);
+        for (const line of describeToken(result.invite)) ctx.out(line);
         return { exitCode: 0 };
       }
-      case "delete": {
-        if (rest.length === 0) throw new UsageError("delete needs at least one token");
-        const bad = rest.find((t) => !isTokenString(t));
-        if (bad) throw new UsageError(`"${bad}" is not a registration token`);
-        const result = await tokens.delete(rest);
+      default: {
+        const result = await deleteInvites(moderation, actor, { tokens: rest });
+        if (!result.ok)
+          throw new UsageError(result.reason === "invalid" ? result.explanation : notConfigured);
         for (const t of result.deleted) ctx.out(`deleted ${t}`);
         for (const t of result.missing) ctx.err(`no such registration token: ${t}`);
         return { exitCode: result.missing.length > 0 ? 1 : 0 };
       }
-      default:
-        throw new UsageError(
-          action === undefined ? "which action? create, list, show or delete" : `unknown action "${action}"`,
-        );
     }
   });
 }

@@ -85,16 +85,10 @@ export interface HomeserverClient {
   }): Promise<RegistrationToken>;
   listRegistrationTokens(filter?: { valid?: boolean }): Promise<RegistrationToken[]>;
   getRegistrationToken(token: string): Promise<RegistrationToken | null>;
-  updateRegistrationToken(
-    token: string,
-    fields: { usesAllowed?: number | null; expiryTime?: number | null },
-  ): Promise<RegistrationToken | null>;
   /** False when there was no such token. */
   deleteRegistrationToken(token: string): Promise<boolean>;
   /** Admin join (invites first when the room is not public and the admin may invite). */
   joinRoom(roomIdOrAlias: string, userId: string): Promise<{ roomId: string }>;
-  /** False when there was no such user. */
-  deactivateUser(userId: string, options: { erase: boolean }): Promise<boolean>;
   resetPassword(userId: string, newPassword: string, options: { logoutDevices: boolean }): Promise<void>;
   /** Deletes every device of the user except `keep` (their access tokens with them). */
   logoutOtherDevices(userId: string, keep: string | undefined): Promise<number>;
@@ -423,18 +417,6 @@ export function createSynapseClient(options: SynapseClientOptions): HomeserverCl
       return raw ? toToken(raw) : null;
     },
 
-    async updateRegistrationToken(token, fields) {
-      const body: Record<string, unknown> = {};
-      if (fields.usesAllowed !== undefined) body["uses_allowed"] = fields.usesAllowed;
-      if (fields.expiryTime !== undefined) body["expiry_time"] = fields.expiryTime;
-      const raw = await adminOrNull<RawToken>(
-        "PUT",
-        `/_synapse/admin/v1/registration_tokens/${enc(token)}`,
-        body,
-      );
-      return raw ? toToken(raw) : null;
-    },
-
     async deleteRegistrationToken(token) {
       return (
         (await adminOrNull<object>("DELETE", `/_synapse/admin/v1/registration_tokens/${enc(token)}`)) !== null
@@ -446,13 +428,6 @@ export function createSynapseClient(options: SynapseClientOptions): HomeserverCl
         user_id: userId,
       });
       return { roomId: body.room_id };
-    },
-
-    async deactivateUser(userId, { erase }) {
-      return (
-        (await adminOrNull<object>("POST", `/_synapse/admin/v1/deactivate/${enc(userId)}`, { erase })) !==
-        null
-      );
     },
 
     async resetPassword(userId, newPassword, { logoutDevices }) {

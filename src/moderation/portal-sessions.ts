@@ -174,8 +174,35 @@ export async function portalSessionOf(deps: PortalDeps, input: { token: string }
   return { ok: true, userId, sessionId: sessionIdOf(hash), expiresAt: record.expiresAt };
 }
 
-/** Whose sessions to end: one session (sign-out), every session of one moderator, or every session. */
-export type RevokeSessionsInput = { session: string } | { userId: string } | { everyone: true };
+/**
+ * Signs out of one session. Like openPortalSession it takes no actor: whoever holds the session ends it, and the
+ * audit row names its moderator. Works without asking the homeserver, so signing out never depends on it.
+ */
+export async function endPortalSession(
+  deps: Pick<PortalDeps, "portalSessions" | "clock">,
+  input: { token: string },
+): Promise<{ ok: true; ended: boolean }> {
+  if (!isTokenShaped(input.token)) return { ok: true, ended: false };
+  const hash = hashToken(input.token);
+  const now = deps.clock();
+  return deps.portalSessions.transaction(async (tx) => {
+    const claim = await tx.claim(hash, "admin_session", now);
+    const userId = claim.ok && claim.subject ? parseUserId(claim.subject) : null;
+    if (!userId) return { ok: true, ended: false };
+    await tx.audit(
+      {
+        actor: actorLabel({ kind: "portal", userId }),
+        action: "portal_sessions_revoked",
+        detail: { userId, count: 1, session: sessionIdOf(hash) },
+      },
+      now,
+    );
+    return { ok: true, ended: true };
+  });
+}
+
+/** Whose sessions to end: every session of one moderator, or every session. */
+export type RevokeSessionsInput = { userId: string } | { everyone: true };
 
 export type RevokeSessionsResult = { ok: true; revoked: number } | Invalid<"userId">;
 
@@ -202,32 +229,14 @@ async function revoke(
 }
 
 /**
- * Ends portal sessions (sign-out, "sign out everywhere", !logout-all, `vestibule portal sessions revoke`). Ending
- * nothing is not an error (revoked: 0) and writes no audit row.
+ * Ends portal sessions ("sign out everywhere", !logout-all, `vestibule portal sessions revoke`). Ending nothing is
+ * not an error (revoked: 0) and writes no audit row.
  */
 export async function revokePortalSessions(
   deps: Pick<PortalDeps, "portalSessions" | "clock">,
   actor: Actor,
   input: RevokeSessionsInput,
 ): Promise<RevokeSessionsResult> {
-  if ("session" in input) {
-    if (!isTokenShaped(input.session)) return { ok: true, revoked: 0 };
-    const hash = hashToken(input.session);
-    const now = deps.clock();
-    return deps.portalSessions.transaction(async (tx) => {
-      const claim = await tx.claim(hash, "admin_session", now);
-      if (!claim.ok) return { ok: true, revoked: 0 };
-      await tx.audit(
-        {
-          actor: actorLabel(actor),
-          action: "portal_sessions_revoked",
-          detail: { userId: claim.subject, count: 1, session: sessionIdOf(hash) },
-        },
-        now,
-      );
-      return { ok: true, revoked: 1 };
-    });
-  }
   if ("userId" in input) {
     const userId = parseUserId(input.userId.trim());
     if (!userId)

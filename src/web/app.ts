@@ -68,6 +68,7 @@ export type WebAppDeps = Pick<
   | "logger"
   | "clock"
   | "passwordHasher"
+  | "moderation"
 >;
 
 export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
@@ -94,6 +95,7 @@ export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
       clock: deps.clock,
     }),
     homeserverDown: () => deps.health.get("homeserver")?.status === "down",
+    moderation: deps.moderation,
   };
   const staticFiles = loadStatic();
 

@@ -5,7 +5,9 @@ import type { Db } from "../db/database.ts";
 import type { HomeserverClient } from "../homeserver/index.ts";
 import type { SecretBox } from "../crypto/index.ts";
 import type { Logger } from "../logger.ts";
+import type { ModerationDeps } from "../moderation/index.ts";
 import type { RegistrationStore } from "../registration/ports.ts";
+import type { UserId } from "../registration/types.ts";
 import type { Html, PageContext } from "./views/layout.ts";
 import type { RateLimiter } from "./middleware.ts";
 
@@ -13,8 +15,8 @@ export interface WebEnv {
   Variables: {
     page: PageContext;
     clientIp: string;
-    /** The signed-in moderator on /admin pages. */
-    moderator: string;
+    /** The signed-in moderator on /admin pages (rights checked for this request). */
+    moderator: UserId;
   };
 }
 
@@ -30,6 +32,8 @@ export interface WebDeps {
   logger: Logger;
   clock: () => Date;
   rateLimiter: RateLimiter;
+  /** The moderation use cases (the portal). */
+  moderation: ModerationDeps;
   /** The health probe last found the homeserver unreachable. */
   homeserverDown(): boolean;
 }

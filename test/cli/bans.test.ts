@@ -50,16 +50,10 @@ it("adds, lists and removes bans of every kind", async () => {
   expect((await bans("remove", "999")).code).toBe(1);
 });
 
+// Every kind of bad value is refused by the use case (test/cli/moderation.test.ts runs those in-process on both
+// databases); here one of them and the argument shapes, through main's usage and exit code.
 it("refuses bad input with a clear message and exit code 2", async () => {
-  for (const args of [
-    ["add", "ip", "300.1.1.1"],
-    ["add", "dns", "x"],
-    ["add", "username", "("],
-    ["add", "email"],
-    ["add", "domain", "x.org", "--expires", "soon"],
-    ["remove"],
-    ["frob"],
-  ]) {
+  for (const args of [["add", "ip", "300.1.1.1"], ["add", "email"], ["remove"], ["frob"]]) {
     const result = await bans(...args);
     expect(result.code, args.join(" ")).toBe(2);
     expect(result.stderr).toContain("usage:");

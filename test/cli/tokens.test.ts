@@ -89,14 +89,9 @@ for (const kind of databaseKinds) {
     });
 
     it("refuses bad arguments with usage and exit code 2", async () => {
-      for (const args of [
-        ["create", "--uses", "0"],
-        ["create", "--uses", "many"],
-        ["create", "--expires", "tomorrow"],
-        ["frob"],
-        ["show"],
-        ["delete", "a b"],
-      ]) {
+      // Bad values are refused by the use case (in-process in test/cli/moderation.test.ts and
+      // test/moderation/tokens.test.ts); here one of them and the argument shapes, through main.
+      for (const args of [["create", "--uses", "0"], ["frob"], ["show"], ["delete", "a b"]]) {
         const result = await vestibule(args);
         expect(result.code, args.join(" ")).toBe(2);
         expect(result.stderr).toContain("usage:");

@@ -1,11 +1,17 @@
-// The moderators' portal in Chromium: !login sends a one-time link by direct message; the portal approves a
-// request, which edits the room message and creates the account; the link cannot be used twice.
+// The moderators' portal: in Chromium, !login sends a one-time link by direct message and the portal approves a
+// request, which edits the room message and creates the account; the link cannot be used twice. With a plain HTTP
+// client: bans, invitations and permissions leave the same audit rows as from the room and the CLI; sessions are
+// listed and ended; and a moderator who is demoted and kicked can no longer see or decide anything (issue 17).
+// Rights are cached for 0 s here, so every page asks the real Synapse (the bot's invalidation is tested with the bot).
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { createSynapseClient } from "../../src/homeserver/index.ts";
+import { issuePortalLogin, openPortalSession } from "../../src/moderation/index.ts";
+import { parseUserId } from "../../src/registration/types.ts";
+import { auditRows, expectAuditRow } from "../support/audit.ts";
 import { artifactsDir, launchBrowser, type TestBrowser } from "../support/browser.ts";
 import { applyAndVerify, waitForState } from "../support/flows.ts";
-import { matrixRequest } from "../support/homeserver.ts";
+import { matrixRequest, registerUser, type TestUser } from "../support/homeserver.ts";
 import {
   createModeratorRoom,
   roomEvents,
@@ -15,6 +21,7 @@ import {
   type ModeratorRoom,
   type RoomEvent,
 } from "../support/matrix-room.ts";
+import { pendingRequest } from "../support/requests.ts";
 import { startTestService, type TestService } from "../support/service.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 import { WebClient } from "../support/web-client.ts";
@@ -38,6 +45,7 @@ beforeAll(async () => {
         accessToken: room.bot.accessToken,
         moderatorRoom: room.roomId,
       },
+      portal: { rightsCacheSeconds: 0 },
     },
   });
   browser = await launchBrowser();
@@ -162,7 +170,21 @@ it("!login → portal → approve: the room message is edited, the account exist
   await context.close();
 });
 
-it("the portal manages bans and invitations, with anti-forgery values on every form", async () => {
+/** Signs `user` in to the portal with a link made by the core (the room's !login is tested above). */
+async function signIn(user: TestUser): Promise<WebClient> {
+  const issued = await issuePortalLogin(service.deps.moderation, {
+    kind: "moderator",
+    userId: parseUserId(user.userId)!,
+  });
+  if (!issued.ok) throw new Error("no sign-in link");
+  const web = new WebClient(service.url);
+  const path = new URL(issued.url).pathname;
+  expect((await web.get(path)).status).toBe(200);
+  expect((await web.postForm(path, {})).location).toBe("/admin");
+  return web;
+}
+
+it("the portal manages bans, invitations and permissions, with anti-forgery values and the room's audit rows", async () => {
   const sent = await say(synapse, room.moderator, room.roomId, "!login");
   await waitForEvent(
     synapse,
@@ -174,28 +196,215 @@ it("the portal manages bans and invitations, with anti-forgery values on every f
   const web = new WebClient(service.url);
   await web.get(new URL(link).pathname);
   expect((await web.postForm(new URL(link).pathname, {})).location).toBe("/admin");
+  const db = service.deps.database.db;
+  const actor = `portal:${room.moderator.userId}`;
+  await expectAuditRow(db, {
+    action: "portal_session_opened",
+    actor,
+    detail: { userId: room.moderator.userId },
+  });
+
   await web.get("/admin/bans");
   expect(
     (
       await web.postForm("/admin/bans", {
         kind: "domain",
-        value: "spam.example",
+        value: "Spam.Example",
         reason: "portal test",
         expires: "30d",
       })
     ).status,
   ).toBe(303);
+  const ban = await expectAuditRow(db, {
+    action: "ban_added",
+    actor,
+    detail: { kind: "domain", value: "spam.example", reason: "portal test", created: true },
+  });
   expect((await web.get("/admin/bans")).body).toContain("spam.example");
-  expect((await web.postForm("/admin/bans", { kind: "ip", value: "999.1.1.1" })).status).toBe(422);
+  for (const [fields, label] of [
+    [{ kind: "ip", value: "999.1.1.1" }, "Value"],
+    [{ kind: "dns", value: "x.example" }, "Kind"],
+    [{ kind: "domain", value: "x.example", expires: "soon" }, "Expires after"],
+    [{ kind: "username", value: "a\u0000b" }, "Value"],
+  ] as const) {
+    const refused = await web.postForm("/admin/bans", fields);
+    expect(refused.status, JSON.stringify(fields)).toBe(422);
+    expect(refused.body).toContain(`${label}: &quot;`);
+  }
   expect(
     (await web.postForm("/admin/bans", { kind: "domain", value: "x.example", _csrf: "wrong" })).status,
   ).toBe(403);
+  await web.get("/admin/bans");
+  expect((await web.postForm(`/admin/bans/${String(ban.detail["id"])}/remove`, {})).status).toBe(303);
+  await expectAuditRow(db, {
+    action: "ban_lifted",
+    actor,
+    detail: { id: ban.detail["id"], value: "spam.example" },
+  });
+  expect((await web.get("/admin/bans")).body).not.toContain("spam.example");
+
   await web.get("/admin/tokens");
   expect(
     (await web.postForm("/admin/tokens", { uses: "3", expires: "2d", note: "from the portal" })).status,
   ).toBe(303);
+  const created = await expectAuditRow(db, {
+    action: "token_created",
+    actor,
+    detail: { usesAllowed: 3, note: "from the portal" },
+  });
   const tokens = await web.get("/admin/tokens");
   expect(tokens.body).toContain("from the portal");
   expect(tokens.body).toContain("/invite/");
   expect((await web.postForm("/admin/tokens", { uses: "many" })).status).toBe(422);
+  const token = String(created.detail["token"]);
+  expect((await web.postForm(`/admin/tokens/${token}/delete`, {})).status).toBe(303);
+  await expectAuditRow(db, { action: "token_deleted", actor, detail: { token } });
+  expect((await web.get("/admin/tokens")).body).not.toContain(token);
+
+  await web.get("/admin/permissions");
+  expect((await web.postForm("/admin/permissions", { subject: room.member.userId })).status).toBe(303);
+  await expectAuditRow(db, {
+    action: "permission_granted",
+    actor,
+    detail: { subject: room.member.userId, scope: "tokens" },
+  });
+  expect((await web.get("/admin/permissions")).body).toContain(room.member.userId);
+  expect((await web.postForm("/admin/permissions", { subject: "alice" })).status).toBe(422);
+  expect((await web.postForm("/admin/permissions/remove", { subject: room.member.userId })).status).toBe(303);
+  await expectAuditRow(db, { action: "permission_revoked", actor, detail: { subject: room.member.userId } });
+  expect((await web.get("/admin/permissions")).body).not.toContain(room.member.userId);
+});
+
+it("lists the moderator's own sessions, and 'sign out everywhere' ends them all", async () => {
+  const first = await signIn(room.moderator2);
+  const second = await signIn(room.moderator2);
+  const other = await signIn(room.moderator);
+  const listed = await first.get("/admin/sessions");
+  expect(listed.status).toBe(200);
+  expect(listed.body.match(/<tr><td>/g)).toHaveLength(2);
+  expect(listed.body).toContain("this browser");
+  expect((await first.postForm("/admin/sessions/revoke", {})).status).toBe(200);
+  await expectAuditRow(service.deps.database.db, {
+    action: "portal_sessions_revoked",
+    actor: `portal:${room.moderator2.userId}`,
+    detail: { userId: room.moderator2.userId, count: 2 },
+  });
+  for (const web of [first, second]) expect((await web.get("/admin/requests")).status).toBe(403);
+  expect((await other.get("/admin/requests")).status).toBe(200);
+  // Signing out ends just that session.
+  await other.get("/admin/requests");
+  expect((await other.postForm("/admin/logout", {})).location).toBe("/");
+  expect((await other.get("/admin/requests")).status).toBe(403);
+});
+
+it("a moderator who is demoted and kicked can no longer view or decline, and the attempt changes nothing", async () => {
+  // A moderator of their own in this room, so the other tests keep theirs.
+  const demoted = await registerModerator();
+  const web = await signIn(demoted);
+  const request = await pendingRequest(service.deps.database.db, service.deps.store, "demoted");
+  expect((await web.get(`/admin/requests/${request.id}`)).status).toBe(200);
+
+  await setPowerLevel(demoted.userId, 0);
+  const kick = await matrixRequest(
+    synapse,
+    "POST",
+    `/_matrix/client/v3/rooms/${encodeURIComponent(room.roomId)}/kick`,
+    { accessToken: room.moderator.accessToken, body: { user_id: demoted.userId, reason: "demoted" } },
+  );
+  expect(kick.status).toBe(200);
+
+  const decline = await web.postForm(`/admin/requests/${request.id}/decline`, { reason: "too late" });
+  expect(decline.status).toBe(403);
+  expect(decline.body).toContain("You are no longer a moderator");
+  const after = await service.deps.store.getRequest(request.id);
+  expect(after?.state).toBe("pending");
+  expect(await service.deps.store.listVotes(request.id)).toEqual([]);
+  expect((await service.deps.store.auditTrail(request.id)).some((a) => a.action === "vote")).toBe(false);
+  await expectAuditRow(service.deps.database.db, {
+    action: "portal_sessions_revoked",
+    actor: "system:rights",
+    detail: { userId: demoted.userId, cause: "not_moderator", membership: "leave", powerLevel: 0 },
+  });
+  // The session is gone for good, also for reading.
+  const view = await web.get(`/admin/requests/${request.id}`);
+  expect(view.status).toBe(403);
+  expect(view.body).not.toContain(request.email);
+});
+
+/** A new user with power level 50 who joined the moderators' room. */
+async function registerModerator(): Promise<TestUser> {
+  const user = await registerUser(synapse);
+  const invite = await matrixRequest(
+    synapse,
+    "POST",
+    `/_matrix/client/v3/rooms/${encodeURIComponent(room.roomId)}/invite`,
+    { accessToken: room.moderator.accessToken, body: { user_id: user.userId } },
+  );
+  expect(invite.status).toBe(200);
+  const joined = await matrixRequest(
+    synapse,
+    "POST",
+    `/_matrix/client/v3/join/${encodeURIComponent(room.roomId)}`,
+    { accessToken: user.accessToken, body: {} },
+  );
+  expect(joined.status).toBe(200);
+  await setPowerLevel(user.userId, 50);
+  return user;
+}
+
+async function setPowerLevel(userId: string, level: number): Promise<void> {
+  const path = `/_matrix/client/v3/rooms/${encodeURIComponent(room.roomId)}/state/m.room.power_levels/`;
+  const current = await matrixRequest(synapse, "GET", path, { accessToken: room.moderator.accessToken });
+  const users = { ...(current.body["users"] as Record<string, number>), [userId]: level };
+  const put = await matrixRequest(synapse, "PUT", path, {
+    accessToken: room.moderator.accessToken,
+    body: { ...current.body, users },
+  });
+  expect(put.status).toBe(200);
+}
+
+it("refuses to act, on a translated page, when the rights cannot be checked (homeserver unreachable)", async () => {
+  // A second service whose homeserver does not answer: nothing it serves under /admin may work.
+  const offline = await startTestService({
+    config: {
+      homeserver: { url: "http://127.0.0.1:9", serverName: synapse.serverName, requestTimeoutMs: 2_000 },
+      bot: { enabled: false, accessToken: room.bot.accessToken, moderatorRoom: room.roomId },
+    },
+  });
+  try {
+    const request = await pendingRequest(offline.deps.database.db, offline.deps.store, "offline");
+    const userId = parseUserId(room.moderator.userId)!;
+    const issued = await issuePortalLogin(offline.deps.moderation, { kind: "moderator", userId });
+    if (!issued.ok) throw new Error("no sign-in link");
+    const web = new WebClient(offline.url);
+    const path = new URL(issued.url).pathname;
+    await web.get(`${path}?lang=de`);
+    const refused = await web.postForm(path, {});
+    expect(refused.status).toBe(503);
+    expect(refused.body).toContain("Deine Moderationsrechte lassen sich gerade nicht prüfen");
+    // The link was not used up by the refusal.
+    expect((await web.get(path)).status).toBe(200);
+    expect(await auditRows(offline.deps.database.db, { action: "portal_session_opened" })).toEqual([]);
+
+    // A session opened while the rights could be checked stops working too, and a decline changes nothing.
+    const opened = await openPortalSession(
+      {
+        ...offline.deps.moderation,
+        rights: {
+          check: () => Promise.resolve({ ok: true, moderator: true, powerLevel: 100, membership: "join" }),
+        },
+      },
+      { token: path.split("/").pop()! },
+    );
+    if (!opened.ok) throw new Error(`no session: ${opened.reason}`);
+    web.setCookie("vestibule_admin", opened.session);
+    const page = await web.get("/admin/requests");
+    expect(page.status).toBe(503);
+    expect(page.body).not.toContain(request.localpart);
+    const decline = await web.postForm(`/admin/requests/${request.id}/decline`, { reason: "x" });
+    expect(decline.status).toBe(503);
+    expect((await offline.deps.store.getRequest(request.id))?.state).toBe("pending");
+  } finally {
+    await offline.stop();
+  }
 });

@@ -127,7 +127,7 @@ describe("admin user API", () => {
     expect(updated.displayname).toBe("Renamed");
   });
 
-  it("resets a password without logging other devices out, and deactivates", async () => {
+  it("resets a password without logging other devices out", async () => {
     const user = await registerUser(synapse);
     await adminClient.resetPassword(user.userId, "new-password-123", { logoutDevices: false });
     expect(await adminClient.login(user.localpart, "new-password-123")).toMatchObject({ ok: true });
@@ -136,10 +136,6 @@ describe("admin user API", () => {
       reason: "wrong_credentials",
     });
     expect(await adminClient.whoami(user.accessToken)).toMatchObject({ userId: user.userId });
-    expect(await adminClient.deactivateUser(user.userId, { erase: false })).toBe(true);
-    // Deactivation removes the password, so Synapse answers like a wrong password.
-    expect((await adminClient.login(user.localpart, "new-password-123")).ok).toBe(false);
-    expect(await adminClient.deactivateUser(userId(name("ghost")), { erase: false })).toBe(false);
   });
 
   it("joins a user to a room (admin join invites first into a private room)", async () => {
@@ -180,22 +176,17 @@ describe("admin user API", () => {
 });
 
 describe("registration tokens", () => {
-  it("creates, lists, reads, updates and deletes tokens; unknown tokens are null/false", async () => {
+  it("creates, lists, reads and deletes tokens; unknown tokens are null/false", async () => {
     const token = name("tok").replace(/-/g, "_");
     const expiry = Date.now() + 3_600_000;
     const created = await adminClient.createRegistrationToken({ token, usesAllowed: 1, expiryTime: expiry });
     expect(created).toEqual({ token, usesAllowed: 1, pending: 0, completed: 0, expiryTime: expiry });
     expect((await adminClient.listRegistrationTokens({ valid: true })).map((t) => t.token)).toContain(token);
     expect(await adminClient.getRegistrationToken(token)).toEqual(created);
-    expect(await adminClient.updateRegistrationToken(token, { usesAllowed: 3 })).toMatchObject({
-      usesAllowed: 3,
-      expiryTime: expiry,
-    });
     expect(await adminClient.registrationTokenValid(token)).toBe(true);
     expect(await adminClient.deleteRegistrationToken(token)).toBe(true);
     expect(await adminClient.getRegistrationToken(token)).toBeNull();
     expect(await adminClient.deleteRegistrationToken(token)).toBe(false);
-    expect(await adminClient.updateRegistrationToken(token, { usesAllowed: 1 })).toBeNull();
     expect(await adminClient.registrationTokenValid(token)).toBe(false);
   });
 

@@ -2,13 +2,13 @@
 import { expect, it } from "vitest";
 import { addBan, liftBan, listBans } from "../../src/moderation/bans.ts";
 import type { BanStore } from "../../src/moderation/ports.ts";
-import type { Actor, UserId } from "../../src/registration/types.ts";
+import type { Actor } from "../../src/registration/types.ts";
 import { auditRows, expectAuditRow } from "../support/audit.ts";
 import { describeEachDatabase } from "../support/database.ts";
-import { testModerationDeps } from "../support/moderation.ts";
+import { testModerationDeps, uid } from "../support/moderation.ts";
 
 const cli: Actor = { kind: "cli", name: "tester" };
-const portal: Actor = { kind: "portal", userId: "@mod:example.org" as UserId };
+const portal: Actor = { kind: "portal", userId: uid("@mod:example.org") };
 
 describeEachDatabase("moderation: bans", (database) => {
   it("adds a ban with expiry and reason, writes ban_added, and updates the same kind+value instead of doubling", async () => {

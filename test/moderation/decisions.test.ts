@@ -2,10 +2,10 @@
 // at once, input is checked once.
 import { expect, it } from "vitest";
 import { decide, resend, retryRequest } from "../../src/moderation/decisions.ts";
-import type { Actor, UserId } from "../../src/registration/types.ts";
+import type { Actor } from "../../src/registration/types.ts";
 import { expectAuditRow } from "../support/audit.ts";
 import { describeEachDatabase } from "../support/database.ts";
-import { testModerationDeps } from "../support/moderation.ts";
+import { testModerationDeps, uid } from "../support/moderation.ts";
 import { pendingRequest } from "../support/requests.ts";
 
 describeEachDatabase("moderation: decisions", (database) => {
@@ -14,8 +14,8 @@ describeEachDatabase("moderation: decisions", (database) => {
       settings: { ...testModerationDeps(database().db).settings, approvalsRequired: 2 },
     });
     const request = await pendingRequest(database().db, deps.store, "vote");
-    const first: Actor = { kind: "portal", userId: "@a:example.org" as UserId };
-    const second: Actor = { kind: "moderator", userId: "@b:example.org" as UserId };
+    const first: Actor = { kind: "portal", userId: uid("@a:example.org") };
+    const second: Actor = { kind: "moderator", userId: uid("@b:example.org") };
     expect(await decide(deps, first, { id: `#${request.id}`, decision: "approve" })).toMatchObject({
       ok: true,
       outcome: "recorded",

@@ -7,12 +7,12 @@ import {
   parseSubject,
   revokePermission,
 } from "../../src/moderation/permissions.ts";
-import type { Actor, UserId } from "../../src/registration/types.ts";
+import type { Actor } from "../../src/registration/types.ts";
 import { auditRows, expectAuditRow } from "../support/audit.ts";
 import { describeEachDatabase } from "../support/database.ts";
-import { testModerationDeps } from "../support/moderation.ts";
+import { testModerationDeps, uid } from "../support/moderation.ts";
 
-const mod: Actor = { kind: "moderator", userId: "@mod:example.org" as UserId };
+const mod: Actor = { kind: "moderator", userId: uid("@mod:example.org") };
 const cli: Actor = { kind: "cli", name: "tester" };
 
 it("parses subjects: user IDs and /patterns/; refuses everything else", () => {
@@ -31,7 +31,7 @@ it("parses subjects: user IDs and /patterns/; refuses everything else", () => {
 describeEachDatabase("moderation: permissions", (database) => {
   it("grants, lists, checks and revokes, each change with its audit row", async () => {
     const deps = testModerationDeps(database().db);
-    const carol = "@carol:example.org" as UserId;
+    const carol = uid("@carol:example.org");
     expect(await mayUse(deps, carol, "tokens")).toBe(false);
 
     expect(await grantPermission(deps, mod, { subject: carol })).toMatchObject({ ok: true, added: true });
@@ -58,8 +58,8 @@ describeEachDatabase("moderation: permissions", (database) => {
       actor: "cli:tester",
       detail: { subject: "/^@.*:partner\\.example$/" },
     });
-    expect(await mayUse(deps, "@dave:partner.example" as UserId, "tokens")).toBe(true);
-    expect(await mayUse(deps, "@dave:other.example" as UserId, "tokens")).toBe(false);
+    expect(await mayUse(deps, uid("@dave:partner.example"), "tokens")).toBe(true);
+    expect(await mayUse(deps, uid("@dave:other.example"), "tokens")).toBe(false);
 
     const listed = await listPermissions(deps);
     expect(listed.ok && listed.permissions.map((p) => p.subject)).toEqual([carol, "^@.*:partner\\.example$"]);

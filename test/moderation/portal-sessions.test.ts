@@ -2,6 +2,7 @@
 // ModeratorRights interface; the real room check is in rights.test.ts and test/features/portal.test.ts).
 import { expect, it } from "vitest";
 import {
+  endPortalSession,
   issuePortalLogin,
   listPortalSessions,
   openPortalSession,
@@ -12,13 +13,13 @@ import {
 import type { Actor, UserId } from "../../src/registration/types.ts";
 import { auditRows, expectAuditRow } from "../support/audit.ts";
 import { describeEachDatabase } from "../support/database.ts";
-import { moderator, scriptedRights, testModerationDeps } from "../support/moderation.ts";
+import { moderator, scriptedRights, testModerationDeps, uid } from "../support/moderation.ts";
 
 const tokenOf = (url: string) => url.slice(url.lastIndexOf("/") + 1);
 
 describeEachDatabase("moderation: portal sessions", (database) => {
   let n = 0;
-  const someone = () => `@mod${n++}:example.org` as UserId;
+  const someone = () => uid(`@mod${n++}:example.org`);
 
   it("a link opens one session for its moderator, once; both steps are audited", async () => {
     const rights = scriptedRights();
@@ -156,8 +157,8 @@ describeEachDatabase("moderation: portal sessions", (database) => {
     expect(mine.ok && mine.sessions.map((s) => s.current).sort()).toEqual([false, true]);
     expect(await listPortalSessions(deps, { userId: "bob" })).toMatchObject({ field: "userId" });
 
-    const aliceActor: Actor = { kind: "portal", userId: alice };
-    expect(await revokePortalSessions(deps, aliceActor, { session: a1 })).toEqual({ ok: true, revoked: 1 });
+    expect(await endPortalSession(deps, { token: a1 })).toEqual({ ok: true, ended: true });
+    expect(await endPortalSession(deps, { token: a1 })).toEqual({ ok: true, ended: false });
     await expectAuditRow(database().db, {
       action: "portal_sessions_revoked",
       actor: `portal:${alice}`,
@@ -204,7 +205,7 @@ describeEachDatabase("moderation: portal sessions", (database) => {
     expect(
       await issuePortalLogin(
         deps,
-        { kind: "moderator", userId: "@a:example.org" as UserId },
+        { kind: "moderator", userId: uid("@a:example.org") },
         { userId: "@b:example.org" },
       ),
     ).toMatchObject({ ok: false, field: "userId" });

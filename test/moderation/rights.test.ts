@@ -1,5 +1,6 @@
 // Moderator rights: the power-level rules, the cache and its invalidation, and both room readers against the real
 // Synapse (a moderator is demoted and kicked; the answer follows).
+import { uid } from "../support/moderation.ts";
 import { expect, inject, it } from "vitest";
 import { createAdminRoomReader, createClientRoomReader } from "../../src/homeserver/moderator-room.ts";
 import {
@@ -8,7 +9,7 @@ import {
   type ModeratorRoomFacts,
   type ModeratorRoomReader,
 } from "../../src/moderation/rights.ts";
-import { parseUserId, type UserId } from "../../src/registration/types.ts";
+import { parseUserId } from "../../src/registration/types.ts";
 import { matrixRequest } from "../support/homeserver.ts";
 import { createModeratorRoom } from "../support/matrix-room.ts";
 
@@ -65,7 +66,7 @@ it("caches answers for the cache period, forgets them on invalidate(), and never
     cacheMs: 30_000,
     clock: () => new Date(now),
   });
-  const mod = "@mod:x" as UserId;
+  const mod = uid("@mod:x");
   expect(await rights.check(mod)).toEqual({ ok: true, moderator: true, powerLevel: 50, membership: "join" });
   current.facts = facts({ membership: "leave" });
   now = 29_999;
@@ -113,11 +114,11 @@ it("a read that started before invalidate() does not fill the cache with old fac
     cacheMs: 60_000,
     clock: () => new Date(0),
   });
-  const stale = rights.check("@mod:x" as UserId);
+  const stale = rights.check(uid("@mod:x"));
   rights.invalidate();
   release(facts());
   expect(await stale).toMatchObject({ moderator: true });
-  expect(await rights.check("@mod:x" as UserId)).toMatchObject({ moderator: false });
+  expect(await rights.check(uid("@mod:x"))).toMatchObject({ moderator: false });
   expect(reads).toBe(2);
 });
 
@@ -129,7 +130,7 @@ it("without any way to read the room every check says why", async () => {
     cacheMs: 30_000,
     clock: () => new Date(),
   });
-  expect(await rights.check("@mod:x" as UserId)).toEqual({
+  expect(await rights.check(uid("@mod:x"))).toEqual({
     ok: false,
     reason: "unavailable",
     detail: "neither token",

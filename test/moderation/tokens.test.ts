@@ -2,13 +2,13 @@
 // real Synapse is used by test/cli/tokens.test.ts and the portal test).
 import { expect, it } from "vitest";
 import { createInvite, deleteInvites, listInvites, showInvite } from "../../src/moderation/tokens.ts";
-import type { Actor, UserId } from "../../src/registration/types.ts";
+import type { Actor } from "../../src/registration/types.ts";
 import { auditRows, expectAuditRow } from "../support/audit.ts";
 import { describeEachDatabase } from "../support/database.ts";
-import { memoryTokenApi, testModerationDeps } from "../support/moderation.ts";
+import { memoryTokenApi, testModerationDeps, uid } from "../support/moderation.ts";
 
 const cli: Actor = { kind: "cli", name: "tester" };
-const mod: Actor = { kind: "moderator", userId: "@mod:example.org" as UserId };
+const mod: Actor = { kind: "moderator", userId: uid("@mod:example.org") };
 
 describeEachDatabase("moderation: invitations", (database) => {
   it("creates with defaults and options, records who made it, and writes token_created", async () => {

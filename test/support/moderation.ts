@@ -6,6 +6,7 @@ import type { Db } from "../../src/db/database.ts";
 import type { ModerationDeps } from "../../src/moderation/index.ts";
 import type { InviteHomeserver, RegistrationToken } from "../../src/moderation/ports.ts";
 import type { ModeratorRights, RightsResult } from "../../src/moderation/rights.ts";
+import { parseUserId, type UserId } from "../../src/registration/types.ts";
 
 /** Rights a test sets per user; everyone else is no moderator. `down` makes every check "unknown". */
 export function scriptedRights(): ModeratorRights & {
@@ -87,4 +88,11 @@ export function testModerationDeps(db: Db, overrides: Partial<ModerationDeps> = 
     clock: () => new Date(),
     ...overrides,
   };
+}
+
+/** A user ID for tests, parsed like any other (a typo in a test fails loudly instead of slipping through a cast). */
+export function uid(text: string): UserId {
+  const parsed = parseUserId(text);
+  if (!parsed) throw new Error(`not a user ID: ${text}`);
+  return parsed;
 }

@@ -74,6 +74,11 @@ export class WebClient {
   cookie(name: string): string | undefined {
     return this.cookies.get(name);
   }
+
+  /** Sets a cookie as if the site had (e.g. a session opened outside this client). */
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
 }
 
 /** The text of the field error tied to `name` (aria-describedby target), or undefined. */

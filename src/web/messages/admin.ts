@@ -55,6 +55,30 @@ interface AdminMessages {
   createToken: string;
   noTokens: string;
   invalidToken: string;
+  navPermissions: string;
+  navSessions: string;
+  rightsUnavailableTitle: string;
+  rightsUnavailableBody: string;
+  notModeratorTitle: string;
+  notModeratorBody: (userId: string) => string;
+  invalidField: (label: string, value: string) => string;
+  homeserverProblem: string;
+  permissionsTitle: string;
+  permissionsIntro: (prefix: string) => string;
+  noPermissions: string;
+  subject: string;
+  subjectHint: string;
+  grant: string;
+  grantedBy: (by: string) => string;
+  invalidPermission: string;
+  sessionsTitle: string;
+  sessionsIntro: (hours: number) => string;
+  sessionCreated: string;
+  sessionExpires: string;
+  thisSession: string;
+  signOutEverywhere: string;
+  signedOutEverywhereTitle: string;
+  signedOutEverywhereBody: (count: number, prefix: string) => string;
   back: string;
 }
 
@@ -126,6 +150,35 @@ const en: AdminMessages = {
   createToken: "Create invitation",
   noTokens: "No valid invitations.",
   invalidToken: "That invitation could not be made",
+  navPermissions: "Permissions",
+  navSessions: "Sessions",
+  rightsUnavailableTitle: "Your moderator rights cannot be checked right now",
+  rightsUnavailableBody:
+    "The portal asks the homeserver on every page whether you are still a moderator, and the homeserver did not answer. Nothing was shown or changed. Please try again in a moment.",
+  notModeratorTitle: "You are no longer a moderator",
+  notModeratorBody: (userId) =>
+    `${userId} no longer has a moderator's power level in the moderators' room, or is no longer a member of it. Your portal sessions were ended.`,
+  invalidField: (label, value) => `${label}: "${value}" is not valid.`,
+  homeserverProblem: "The homeserver did not carry this out. Nothing was changed; please try again later.",
+  permissionsTitle: "Permissions",
+  permissionsIntro: (prefix) =>
+    `Besides the moderators, these people may manage invitations (${prefix}token in the room).`,
+  noPermissions: "Only moderators may manage invitations.",
+  subject: "User ID or /pattern/",
+  subjectHint: "e.g. @alice:example.org, or /^@.*:example\\.org$/ for everyone on a server",
+  grant: "Allow",
+  grantedBy: (by) => `allowed by ${by}`,
+  invalidPermission: "That permission is not valid",
+  sessionsTitle: "Your sessions",
+  sessionsIntro: (hours) =>
+    `Where you are signed in to the portal. A session lasts ${hours} h; it ends early when you sign out or lose your moderator rights.`,
+  sessionCreated: "Signed in",
+  sessionExpires: "Ends",
+  thisSession: "this browser",
+  signOutEverywhere: "Sign out everywhere",
+  signedOutEverywhereTitle: "Signed out everywhere",
+  signedOutEverywhereBody: (count, prefix) =>
+    `${count} session${count === 1 ? "" : "s"} ended. Send ${prefix}login in the moderators' room to sign in again.`,
   back: "Back",
 };
 
@@ -197,6 +250,36 @@ const de: AdminMessages = {
   createToken: "Einladung erstellen",
   noTokens: "Keine gültigen Einladungen.",
   invalidToken: "Diese Einladung konnte nicht erstellt werden",
+  navPermissions: "Berechtigungen",
+  navSessions: "Sitzungen",
+  rightsUnavailableTitle: "Deine Moderationsrechte lassen sich gerade nicht prüfen",
+  rightsUnavailableBody:
+    "Das Portal fragt auf jeder Seite beim Homeserver nach, ob du noch moderierst, und der Homeserver hat nicht geantwortet. Es wurde nichts angezeigt oder geändert. Bitte versuche es gleich noch einmal.",
+  notModeratorTitle: "Du moderierst nicht mehr",
+  notModeratorBody: (userId) =>
+    `${userId} hat im Moderationsraum keine Moderationsstufe mehr oder ist kein Mitglied mehr. Deine Portal-Sitzungen wurden beendet.`,
+  invalidField: (label, value) => `${label}: „${value}“ ist nicht gültig.`,
+  homeserverProblem:
+    "Der Homeserver hat das nicht ausgeführt. Es wurde nichts geändert; bitte versuche es später noch einmal.",
+  permissionsTitle: "Berechtigungen",
+  permissionsIntro: (prefix) =>
+    `Außer den Moderierenden dürfen diese Personen Einladungen verwalten (${prefix}token im Raum).`,
+  noPermissions: "Nur Moderierende dürfen Einladungen verwalten.",
+  subject: "Benutzer-ID oder /Muster/",
+  subjectHint: "z. B. @alice:example.org, oder /^@.*:example\\.org$/ für alle auf einem Server",
+  grant: "Erlauben",
+  grantedBy: (by) => `erlaubt von ${by}`,
+  invalidPermission: "Diese Berechtigung ist nicht gültig",
+  sessionsTitle: "Deine Sitzungen",
+  sessionsIntro: (hours) =>
+    `Wo du am Portal angemeldet bist. Eine Sitzung dauert ${hours} Std.; sie endet früher, wenn du dich abmeldest oder deine Moderationsrechte verlierst.`,
+  sessionCreated: "Angemeldet",
+  sessionExpires: "Endet",
+  thisSession: "dieser Browser",
+  signOutEverywhere: "Überall abmelden",
+  signedOutEverywhereTitle: "Überall abgemeldet",
+  signedOutEverywhereBody: (count, prefix) =>
+    `${count} ${count === 1 ? "Sitzung" : "Sitzungen"} beendet. Sende ${prefix}login im Moderationsraum, um dich wieder anzumelden.`,
   back: "Zurück",
 };
 

@@ -16,7 +16,8 @@ const response = await fetch(`${url}/_synapse/admin/v1/register`, {
   body: JSON.stringify({ nonce, username, password, admin: true, mac }),
 });
 let body = await response.json();
-if (response.status === 400 && body.errcode === "M_USER_IN_USE") {
+// Taken (a rerun), or registered without a token: Synapse issues none when MSC3866 approval is required.
+if ((response.status === 400 && body.errcode === "M_USER_IN_USE") || (response.ok && !body.access_token)) {
   const login = await fetch(`${url}/_matrix/client/v3/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
