@@ -108,6 +108,8 @@ export default defineConfig({
     declinesRequired: 1,
     // Commands start with this: !approve, !decline, !pending, …
     commandPrefix: "!",
+    // Language of what the bot says in the room: "en" or "de" (unset: i18n.defaultLocale).
+    locale: undefined,
     // Remind the room of requests pending longer than this.
     reminderAfterHours: 24,
   },

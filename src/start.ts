@@ -29,7 +29,6 @@ import { cleanup } from "./jobs/cleanup.ts";
 import { currentRotatingToken, rotateToken } from "./jobs/rotate-token.ts";
 import { remindPending } from "./jobs/reminders.ts";
 import type { BotRole } from "./bot/bot.ts";
-import { createTokenService } from "./homeserver/invite-tokens.ts";
 import { createLocalProvisioner } from "./internal/local-provisioner.ts";
 import { createModerationStores } from "./db/moderation.stores.ts";
 import { moderatorRoomReaderFor } from "./homeserver/moderator-room.ts";
@@ -369,15 +368,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         {
           name: "reminders",
           cron: config.jobs.reminders,
-          run: (now) =>
-            remindPending(
-              {
-                db: database.db,
-                afterHours: config.bot.reminderAfterHours,
-                serverName: config.homeserver.serverName,
-              },
-              now,
-            ),
+          run: (now) => remindPending({ db: database.db, afterHours: config.bot.reminderAfterHours }, now),
         },
       ];
       const rotating = config.registration.rotatingToken;
@@ -401,35 +392,20 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     let bot: BotRole | undefined;
     if (roles.includes("bot")) {
       const { startBotRole } = await import("./bot/bot.ts");
-      const { banCommands, loginCommand, permissionCommands, tokenCommands } =
-        await import("./bot/more.commands.ts");
-      const prefix = config.bot.commandPrefix;
-      const extraCommands = [
-        ...(config.homeserver.adminToken
-          ? tokenCommands({
-              tokens: createTokenService({ db: database.db, homeserver, publicUrl: config.publicUrl, clock }),
-              db: database.db,
-              clock,
-              prefix,
-            })
-          : []),
-        ...permissionCommands({ db: database.db, clock, prefix }),
-        ...banCommands({ db: database.db, clock, prefix }),
-        loginCommand({ db: database.db, clock, publicUrl: config.publicUrl }),
-      ];
-      // The bot reports changes of the moderators' room's power levels and members: cached rights end at once.
-      const roomChanges = { onModeratorRoomChange: () => rights.invalidate() };
+      const { createBotStore } = await import("./db/bot-state.store.ts");
       bot = startBotRole({
         config,
         logger,
         database,
-        store,
+        state: createBotStore(database.db),
         health,
         clock,
         instanceId,
+        moderation,
+        metrics: metrics.registry,
         onOutboxRows,
-        extraCommands,
-        ...roomChanges,
+        // The bot reports changes of the moderators' room's power levels and members: cached rights end at once.
+        onModeratorRoomChange: () => rights.invalidate(),
       });
       const role = bot;
       stack.push({ name: "bot", stop: () => role.stop() });

@@ -12,34 +12,43 @@ import {
 } from "matrix-js-sdk/lib/http-api/index.js";
 import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
 import { TypedEventEmitter } from "matrix-js-sdk/lib/models/typed-event-emitter.js";
+import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { parseEventId, parseRoomId, type EventId, type RoomId, type UserId } from "../registration/types.ts";
 
-/** An event as the client-server API returns it. */
-export interface RawEvent {
-  event_id: string;
-  type: string;
-  sender: string;
-  origin_server_ts: number;
-  state_key?: string;
-  content: Record<string, unknown>;
-  redacts?: string;
-  unsigned?: Record<string, unknown>;
+/** An id the homeserver handed back, checked like any other value from outside. */
+function checked<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new AppError("unavailable", `${what}: the homeserver answered no valid id`);
+  return value;
 }
 
-export interface JoinedRoomSync {
-  timeline?: { events?: RawEvent[]; limited?: boolean; prev_batch?: string };
-  state?: { events?: RawEvent[] };
-}
+/**
+ * A sync response, checked only as far as the loop steers by it (tokens, rooms, timeline flags). Events stay
+ * `unknown`: each is checked on its own by parseEvent, so one odd event cannot make the whole response unreadable.
+ */
+const joinedRoomSync = z.object({
+  timeline: z
+    .object({
+      events: z.array(z.unknown()).optional(),
+      limited: z.boolean().optional(),
+      prev_batch: z.string().optional(),
+    })
+    .optional(),
+  state: z.object({ events: z.array(z.unknown()).optional() }).optional(),
+});
+const syncResponse = z.object({
+  next_batch: z.string().min(1),
+  rooms: z
+    .object({
+      join: z.record(z.string(), joinedRoomSync).optional(),
+      invite: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+});
 
-export interface SyncResponse {
-  next_batch: string;
-  rooms?: {
-    join?: Record<string, JoinedRoomSync>;
-    invite?: Record<string, unknown>;
-    leave?: Record<string, unknown>;
-  };
-}
+export type JoinedRoomSync = z.infer<typeof joinedRoomSync>;
+export type SyncResponse = z.infer<typeof syncResponse>;
 
 interface MatrixLikeError {
   httpStatus?: number;
@@ -97,8 +106,8 @@ export function routeSdkLogger(logger: Logger): void {
 export interface MatrixApi {
   readonly userId: string;
   whoami(): Promise<{ userId: string; deviceId: string | undefined }>;
-  resolveRoom(idOrAlias: string): Promise<string>;
-  join(idOrAlias: string): Promise<string>;
+  resolveRoom(idOrAlias: string): Promise<RoomId>;
+  join(idOrAlias: string): Promise<RoomId>;
   joinedRooms(): Promise<string[]>;
   sync(options: {
     since: string | undefined;
@@ -106,15 +115,13 @@ export interface MatrixApi {
     filter: object;
     signal?: AbortSignal;
   }): Promise<SyncResponse>;
-  /** Events between two tokens, oldest first (for a gappy sync). */
-  backfill(roomId: string, from: string, to: string | undefined, maxEvents: number): Promise<RawEvent[]>;
+  /** Events between two tokens, oldest first (for a gappy sync); unchecked, like the sync's. */
+  backfill(roomId: string, from: string, to: string | undefined, maxEvents: number): Promise<unknown[]>;
   /** PUT /send with a caller-chosen transaction id: a retry with the same id does not send twice. */
-  send(roomId: string, type: string, content: Record<string, unknown>, txnId: string): Promise<string>;
-  state<T extends object>(roomId: string, type: string, stateKey?: string): Promise<T | null>;
-  /** All current state events of a room. */
-  roomState(roomId: string): Promise<RawEvent[]>;
-  relations(roomId: string, eventId: string, relType: string, eventType: string): Promise<RawEvent[]>;
-  createDirectRoom(userId: string): Promise<string>;
+  send(roomId: RoomId, type: string, content: Record<string, unknown>, txnId: string): Promise<EventId>;
+  /** All current state events of a room (unchecked). */
+  roomState(roomId: string): Promise<unknown[]>;
+  createDirectRoom(userId: UserId): Promise<RoomId>;
   stop(): void;
 }
 
@@ -162,10 +169,9 @@ export async function connectMatrix(options: {
     what: string,
     query?: Record<string, string>,
     body?: object,
-    prefix?: string,
   ): Promise<T> => {
     try {
-      return await client.authedRequest(method, path, query, body, prefix ? { prefix } : {});
+      return await client.authedRequest(method, path, query, body);
     } catch (error) {
       throw toAppError(error, what);
     }
@@ -183,23 +189,23 @@ export async function connectMatrix(options: {
       return { userId: me.user_id, deviceId: me.device_id };
     },
     async resolveRoom(idOrAlias) {
-      if (idOrAlias.startsWith("!")) return idOrAlias;
-      const found = await request<{ room_id: string }>(
+      if (idOrAlias.startsWith("!")) return checked(parseRoomId(idOrAlias), `room ${idOrAlias}`);
+      const found = await request<{ room_id?: unknown }>(
         Method.Get,
         `/directory/room/${enc(idOrAlias)}`,
         `resolve ${idOrAlias}`,
       );
-      return found.room_id;
+      return checked(parseRoomId(found.room_id), `resolve ${idOrAlias}`);
     },
     async join(idOrAlias) {
-      const joined = await request<{ room_id: string }>(
+      const joined = await request<{ room_id?: unknown }>(
         Method.Post,
         `/join/${enc(idOrAlias)}`,
         `join ${idOrAlias}`,
         undefined,
         {},
       );
-      return joined.room_id;
+      return checked(parseRoomId(joined.room_id), `join ${idOrAlias}`);
     },
     async joinedRooms() {
       return (await request<{ joined_rooms: string[] }>(Method.Get, "/joined_rooms", "joined rooms"))
@@ -208,79 +214,56 @@ export async function connectMatrix(options: {
     async sync({ since, timeoutMs, filter, signal }) {
       const query: Record<string, string> = { timeout: String(timeoutMs), filter: JSON.stringify(filter) };
       if (since) query["since"] = since;
+      let response: unknown;
       try {
-        return await client.authedRequest<SyncResponse>(Method.Get, "/sync", query, undefined, {
+        response = await client.authedRequest<unknown>(Method.Get, "/sync", query, undefined, {
           localTimeoutMs: timeoutMs + 15_000,
           ...(signal ? { abortSignal: signal } : {}),
         });
       } catch (error) {
         throw toAppError(error, "sync");
       }
+      const parsed = syncResponse.safeParse(response);
+      // Not the homeserver's usual answer (a proxy's page, a broken server): like an outage, it may pass.
+      if (!parsed.success)
+        throw new AppError("unavailable", `sync: unexpected response (${parsed.error.message})`);
+      return parsed.data;
     },
     async backfill(roomId, from, to, maxEvents) {
-      const events: RawEvent[] = [];
+      const events: unknown[] = [];
       let token: string | undefined = from;
       while (token && events.length < maxEvents) {
         const query: Record<string, string> = { dir: "b", from: token, limit: "100" };
         if (to) query["to"] = to;
-        const page = await request<{ chunk: RawEvent[]; end?: string }>(
+        const page = await request<{ chunk?: unknown; end?: unknown }>(
           Method.Get,
           `/rooms/${enc(roomId)}/messages`,
           "backfill",
           query,
         );
-        if (page.chunk.length === 0) break;
-        events.push(...page.chunk);
-        token = page.end;
+        if (!Array.isArray(page.chunk) || page.chunk.length === 0) break;
+        events.push(...(page.chunk as unknown[]));
+        token = typeof page.end === "string" ? page.end : undefined;
       }
       return events.reverse();
     },
     async send(roomId, type, content, txnId) {
-      const sent = await request<{ event_id: string }>(
+      const sent = await request<{ event_id?: unknown }>(
         Method.Put,
         `/rooms/${enc(roomId)}/send/${enc(type)}/${enc(txnId)}`,
         `send ${type}`,
         undefined,
         content,
       );
-      return sent.event_id;
-    },
-    async state<T extends object>(roomId: string, type: string, stateKey = "") {
-      try {
-        return await request<T>(
-          Method.Get,
-          `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
-          `state ${type}`,
-        );
-      } catch (error) {
-        if (error instanceof AppError && error.code === "not_found") return null;
-        throw error;
-      }
+      return checked(parseEventId(sent.event_id), `send ${type}`);
     },
     async roomState(roomId) {
-      return request<RawEvent[]>(Method.Get, `/rooms/${enc(roomId)}/state`, "room state");
-    },
-    async relations(roomId, eventId, relType, eventType) {
-      const events: RawEvent[] = [];
-      let from: string | undefined;
-      do {
-        const query: Record<string, string> = { limit: "100" };
-        if (from) query["from"] = from;
-        const page = await request<{ chunk: RawEvent[]; next_batch?: string }>(
-          Method.Get,
-          `/rooms/${enc(roomId)}/relations/${enc(eventId)}/${enc(relType)}/${enc(eventType)}`,
-          "relations",
-          query,
-          undefined,
-          "/_matrix/client/v1",
-        );
-        events.push(...page.chunk);
-        from = page.next_batch;
-      } while (from);
-      return events;
+      const state = await request<unknown>(Method.Get, `/rooms/${enc(roomId)}/state`, "room state");
+      if (!Array.isArray(state)) throw new AppError("unavailable", "room state: not a list of events");
+      return state as unknown[];
     },
     async createDirectRoom(userId) {
-      const created = await request<{ room_id: string }>(
+      const created = await request<{ room_id?: unknown }>(
         Method.Post,
         "/createRoom",
         "create direct room",
@@ -291,7 +274,7 @@ export async function connectMatrix(options: {
           invite: [userId],
         },
       );
-      return created.room_id;
+      return checked(parseRoomId(created.room_id), "create direct room");
     },
     stop() {
       client.abort();

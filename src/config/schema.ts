@@ -240,6 +240,10 @@ export const configSchema = z
       approvalsRequired: z.int().min(1).default(1).describe("✅ votes needed to approve."),
       declinesRequired: z.int().min(1).default(1).describe("❌ votes needed to decline."),
       commandPrefix: z.string().min(1).max(5).default("!").describe("Prefix of bot commands."),
+      locale: z
+        .enum(["en", "de"])
+        .optional()
+        .describe("Language of everything the bot says in the room (default: i18n.defaultLocale)."),
       reminderAfterHours: z
         .number()
         .positive()

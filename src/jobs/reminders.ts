@@ -1,13 +1,15 @@
-// Reminds the moderators of requests that have waited too long, at most once per reminder period.
+// Reminds the moderators of requests that have waited too long, at most once per reminder period. The notice is
+// structured (request ids and names); the bot words it in the room's language.
 import type { Db } from "../db/database.ts";
 import { getBotState, pendingSince, setBotState } from "../db/bot.repository.ts";
 import { outboxRowFor } from "../db/registration.store.ts";
+import type { BotNotice } from "../registration/side-effects.ts";
+import { parseRequestId } from "../registration/types.ts";
 
 export interface ReminderDeps {
   db: Db;
   /** bot.reminderAfterHours */
   afterHours: number;
-  serverName: string;
 }
 
 export async function remindPending(deps: ReminderDeps, now: Date): Promise<{ reminded: number }> {
@@ -16,20 +18,18 @@ export async function remindPending(deps: ReminderDeps, now: Date): Promise<{ re
   if (waiting.length === 0) return { reminded: 0 };
   const last = await getBotState<string>(deps.db, "last_reminder");
   if (last && now.getTime() - new Date(last).getTime() < period) return { reminded: 0 };
-  const lines = waiting.map(
-    (r) =>
-      `• #${r.id} @${r.localpart}:${deps.serverName} — waiting since ${r.verifiedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
-  );
-  const text = [
-    `Reminder: ${waiting.length} request${waiting.length === 1 ? " has" : "s have"} been waiting for more than ${deps.afterHours} h:`,
-    ...lines,
-  ].join("\n");
+  const requests: Extract<BotNotice, { type: "reminder" }>["requests"] = [];
+  for (const row of waiting) {
+    const id = parseRequestId(row.id);
+    if (id) requests.push({ id, localpart: row.localpart, waitingSince: row.verifiedAt.toISOString() });
+  }
+  const notice: BotNotice = { type: "reminder", afterHours: deps.afterHours, requests };
   await deps.db.transaction().execute(async (trx) => {
     await trx
       .insertInto("outbox")
-      .values(outboxRowFor(null, { kind: "bot.notice", text }, now))
+      .values(outboxRowFor(null, { kind: "bot.notice", notice }, now))
       .execute();
     await setBotState(trx, "last_reminder", now.toISOString(), now);
   });
-  return { reminded: waiting.length };
+  return { reminded: requests.length };
 }

@@ -85,10 +85,15 @@ export interface CreateInviteInput {
   /** A duration such as "7d", or "never"; empty/absent for 7 days. */
   expires?: string | null;
   note?: string | null;
+  /**
+   * The token to create, when the caller must be able to create the same one again (the bot derives it from the
+   * command's event, so a replayed command finds its token instead of making a second). Random when absent.
+   */
+  token?: string;
 }
 
 export type CreateInviteResult =
-  { ok: true; invite: TokenView } | NotConfigured | Invalid<"uses" | "expires" | "note">;
+  { ok: true; invite: TokenView } | NotConfigured | Invalid<"uses" | "expires" | "note" | "token">;
 
 function parseUses(value: string | number | null | undefined): { uses: number | null } | undefined {
   const text = String(value ?? "")
@@ -126,11 +131,13 @@ export async function createInvite(
     );
   const note = optionalLine(input.note, 500);
   if (!note.ok) return invalid("note", input.note ?? "", `the note is refused: ${note.explanation}`);
+  if (input.token !== undefined && !isTokenString(input.token))
+    return invalid("token", input.token, `"${input.token}" is not a registration token`);
   if (!deps.homeserver) return notConfigured;
 
   const now = deps.clock();
   const created = await deps.homeserver.createRegistrationToken({
-    token: newTokenString(),
+    token: input.token ?? newTokenString(),
     usesAllowed: uses.uses,
     expiryTime: expiry.ms === null ? null : now.getTime() + expiry.ms,
   });

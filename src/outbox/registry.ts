@@ -3,7 +3,7 @@
 // row whose kind or payload does not fit is reported and buried by the worker instead of lying unclaimed forever.
 import { z } from "zod";
 import type { ClaimedOutboxRow } from "../db/outbox.repository.ts";
-import type { SideEffect, SideEffectKind } from "../registration/side-effects.ts";
+import type { BotNotice, SideEffect, SideEffectKind } from "../registration/side-effects.ts";
 import { parseRequestId, type Locale, type RequestId } from "../registration/types.ts";
 
 /** `Omit` that keeps a union a union (each member loses the keys on its own). */
@@ -50,6 +50,25 @@ type PayloadOf<K extends SideEffectKind> = DistributiveOmit<StoredEffect<K>, "ki
 
 const text = z.string();
 const locale: z.ZodType<Locale> = z.enum(["en", "de"]);
+const requestRef = z.number().transform((value, ctx) => {
+  const id = parseRequestId(value);
+  if (!id) ctx.addIssue({ code: "custom", message: "not a request id" });
+  return id ?? z.NEVER;
+});
+/** What a notice is about; the bot words it (src/bot/render/notice.ts). */
+const botNotice: z.ZodType<BotNotice> = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("provisioning_failed"),
+    requestId: requestRef,
+    localpart: text,
+    reason: text,
+  }),
+  z.strictObject({
+    type: z.literal("reminder"),
+    afterHours: z.number(),
+    requests: z.array(z.strictObject({ id: requestRef, localpart: text, waitingSince: z.iso.datetime() })),
+  }),
+]);
 
 /**
  * What each kind's JSON payload must look like. Typed against the side-effect union, so a new kind or a changed
@@ -76,8 +95,7 @@ const payloadSchemas: { [K in SideEffectKind]: z.ZodType<PayloadOf<K>> } = {
   }),
   "bot.post_request": z.strictObject({}),
   "bot.update_request": z.strictObject({}),
-  // Kept loose on purpose: the bot's notices may grow structured fields; only what the handler reads is required.
-  "bot.notice": z.strictObject({ text, html: text.exactOptional() }),
+  "bot.notice": z.strictObject({ notice: botNotice }),
   "bot.direct_message": z.strictObject({ userId: text.min(1), text }),
   provision: z.strictObject({}),
   "homeserver.delete_token": z.strictObject({ token: text.min(1) }),

@@ -50,11 +50,24 @@ export interface BotUpdateRequestEffect {
   kind: "bot.update_request";
 }
 
+/**
+ * What a notice in the moderator room is about. Structured, not text: the bot words it from its message catalog in
+ * the room's language (bot.locale).
+ */
+export type BotNotice =
+  /** Provisioning failed for good or ran out of retries; a moderator can fix the cause and retry. */
+  | { type: "provisioning_failed"; requestId: RequestId; localpart: string; reason: string }
+  /** Requests that have waited longer than bot.reminderAfterHours. */
+  | {
+      type: "reminder";
+      afterHours: number;
+      requests: { id: RequestId; localpart: string; waitingSince: string }[];
+    };
+
 /** A notice in the moderator room, e.g. why provisioning failed. */
 export interface BotNoticeEffect {
   kind: "bot.notice";
-  text: string;
-  html?: string;
+  notice: BotNotice;
 }
 
 /** The bot writes to a new account directly (homeserver.welcomeMessage). */

@@ -539,7 +539,12 @@ export async function markFailed(
       input.id,
       {
         kind: "bot.notice",
-        text: `Request #${input.id} (${updated.localpart}) could not be provisioned: ${input.reason}. Fix the cause and send !retry ${input.id}.`,
+        notice: {
+          type: "provisioning_failed",
+          requestId: input.id,
+          localpart: updated.localpart,
+          reason: input.reason,
+        },
       },
       now,
     );

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseLocalpart, parseRequestId, parseRoomId, parseUserId, userIdFor } from "./types.ts";
+import {
+  parseEventId,
+  parseLocalpart,
+  parseRequestId,
+  parseRoomId,
+  parseUserId,
+  userIdFor,
+} from "./types.ts";
 
 describe("parseRequestId", () => {
   it("accepts what moderators type and what the database stores", () => {
@@ -68,4 +75,18 @@ describe("parseLocalpart and userIdFor", () => {
     expect(userIdFor("ada", "example.org")).toBe("@ada:example.org");
     expect(() => userIdFor("ada", "bad server")).toThrow(/not a valid user ID/);
   });
+});
+
+describe("parseEventId", () => {
+  it("accepts event IDs of old and new room versions", () => {
+    for (const id of ["$abc:example.org", "$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg"])
+      expect(parseEventId(id)).toBe(id);
+  });
+
+  it.each(["", "$", "abc", "$a b", "$a\u0000b", "$é", `$${"a".repeat(255)}`, 12, null, undefined, {}])(
+    "refuses %j",
+    (value) => {
+      expect(parseEventId(value)).toBeUndefined();
+    },
+  );
 });

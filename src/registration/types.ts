@@ -195,3 +195,16 @@ export function userIdFor(localpart: string, serverName: string): UserId {
   if (!userId) throw new Error(`not a valid user ID: @${localpart}:${serverName}`);
   return userId;
 }
+
+/** A Matrix event ID, `$opaque` (room v3+) or `$local:server` (older rooms). */
+export type EventId = Brand<string, "EventId">;
+
+/**
+ * An event ID as events and the client-server API carry them: the sigil and printable ASCII, at most 255 bytes
+ * (spec appendix "Event IDs"). Anything else, e.g. a NUL byte in a relation a client made up, is refused here,
+ * before it reaches the database.
+ */
+export function parseEventId(input: unknown): EventId | undefined {
+  if (typeof input !== "string" || input.length > MAX_ID_BYTES) return undefined;
+  return /^\$[\x21-\x7E]+$/.test(input) ? (input as EventId) : undefined;
+}

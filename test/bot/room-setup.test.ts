@@ -87,8 +87,19 @@ describe("the bot's room", () => {
         .poll(() => service.deps.health.get("bot"), { timeout: 20_000 })
         .toMatchObject({ status: "degraded", detail: expect.stringMatching(/encrypt/) });
       const { request, applicant } = await applyAndVerify(service, sink);
-      // Give the bot time to (not) post it.
-      await new Promise((r) => setTimeout(r, 3_000));
+      // The point where it would have posted: its outbox row was tried (and put off, not done).
+      await expect
+        .poll(
+          () =>
+            service.deps.database.db
+              .selectFrom("outbox")
+              .select(["attempts", "completed_at"])
+              .where("request_id", "=", request.id)
+              .where("kind", "=", "bot.post_request")
+              .executeTakeFirst(),
+          { timeout: 20_000 },
+        )
+        .toMatchObject({ attempts: 1, completed_at: null });
       expect((await service.deps.store.getRequest(request.id))?.roomEventId).toBeNull();
       const events = await roomEvents(synapse, room.moderator, room.roomId);
       expect(events.filter((e) => textOf(e).includes(applicant.email))).toEqual([]);
@@ -104,7 +115,7 @@ describeEachDatabase("moderator reminders", (get) => {
     const db = get().db;
     const store = createRegistrationStore(db);
     const old = await pendingRequest(db, store, "remind");
-    const deps = { db, afterHours: 24, serverName: "example.org" };
+    const deps = { db, afterHours: 24 };
     const verifiedAt = (await store.getRequest(old.id))!.verifiedAt!.getTime();
     const notices = () =>
       db.selectFrom("outbox").select("payload").where("kind", "=", "bot.notice").orderBy("id").execute();
@@ -122,9 +133,15 @@ describeEachDatabase("moderator reminders", (get) => {
       .execute();
     expect(await remindPending(deps, first)).toEqual({ reminded: 1 });
     const [notice] = await notices();
-    const text = String((notice!.payload as { text: string }).text);
-    expect(text).toContain(`#${old.id} @${old.localpart}:example.org`);
-    expect(text).not.toContain(recent.localpart);
+    expect(notice!.payload).toEqual({
+      notice: {
+        type: "reminder",
+        afterHours: 24,
+        requests: [
+          { id: old.id, localpart: old.localpart, waitingSince: new Date(verifiedAt).toISOString() },
+        ],
+      },
+    });
 
     // Within the same period: nothing new. A period later: again, with both.
     expect(await remindPending(deps, new Date(first.getTime() + 3_600_000))).toEqual({ reminded: 0 });

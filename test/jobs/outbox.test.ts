@@ -29,7 +29,9 @@ describeEachDatabase("outbox worker", (get) => {
     nextAttemptAt = new Date(),
     row: (i: number) => { kind: string; payload: unknown } = (i) => ({
       kind: "bot.notice",
-      payload: { text: `notice ${i}` },
+      payload: {
+        notice: { type: "provisioning_failed", requestId: i + 1, localpart: `n${i}`, reason: "test" },
+      },
     }),
   ): Promise<number[]> {
     const rows = await get()
@@ -137,7 +139,9 @@ describeEachDatabase("outbox worker", (get) => {
   it("hands the handler the payload decoded for its kind", async () => {
     const [id] = await queue(1, new Date(), () => ({
       kind: "bot.notice",
-      payload: { text: "plain", html: "<b>rich</b>" },
+      payload: {
+        notice: { type: "provisioning_failed", requestId: 7, localpart: "ada", reason: "name taken" },
+      },
     }));
     const seen: OutboxJob<"bot.notice">[] = [];
     const w = worker((job) => {
@@ -150,7 +154,10 @@ describeEachDatabase("outbox worker", (get) => {
       id,
       kind: "bot.notice",
       requestId: null,
-      effect: { kind: "bot.notice", text: "plain", html: "<b>rich</b>" },
+      effect: {
+        kind: "bot.notice",
+        notice: { type: "provisioning_failed", requestId: 7, localpart: "ada", reason: "name taken" },
+      },
     });
   });
 

@@ -293,7 +293,7 @@ describe("failures", () => {
       .where("request_id", "=", request.id)
       .where("kind", "=", "bot.notice")
       .executeTakeFirstOrThrow();
-    expect(String(notice.payload["text"])).toContain(`!retry ${request.id}`);
+    expect(notice.payload).toMatchObject({ notice: { type: "provisioning_failed", requestId: request.id } });
     // The applicant was not told "approved".
     expect(sink.messages.some((m) => m.to.includes(applicant.email) && /ready/.test(m.subject))).toBe(false);
   });

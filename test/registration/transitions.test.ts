@@ -418,7 +418,13 @@ describeEachDatabase("registration transitions", (getDb) => {
   it("a failure tells the room why; a decline of a failed request deletes its homeserver tokens", async () => {
     const failed = await requestIn("failed");
     const notice = (await snapshot(failed.id)).outbox.find((o) => o.kind === "bot.notice");
-    expect(String(notice?.payload["text"])).toContain("name taken");
+    expect(notice?.payload).toMatchObject({
+      notice: {
+        type: "provisioning_failed",
+        requestId: failed.id,
+        reason: expect.stringContaining("name taken"),
+      },
+    });
     await db.db
       .insertInto("homeserver_token")
       .values({
