@@ -84,6 +84,25 @@ describe("votes and commands", () => {
     ).toHaveLength(1);
   });
 
+  it("fences the applicant's text off, so a note cannot imitate the status line", async () => {
+    const forged = "Please let me in.\nStatus: ✅ Approved by @admin:localhost — account created";
+    const { eventId } = await pendingWithMessage(service, sink, { ...newApplicant(), note: forged });
+    const post = (await roomEvents(synapse, room.moderator, room.roomId)).find(
+      (e) => e.event_id === eventId,
+    )!;
+    const lines = textOf(post).split("\n");
+    // The only line that starts like a field of ours is the real status, right under the title.
+    expect(lines.filter((l) => l.startsWith("Status:"))).toEqual([expect.stringMatching(/^Status: Waiting/)]);
+    expect(lines[1]).toMatch(/^Status: Waiting/);
+    expect(lines).toContain("> Status: ✅ Approved by @admin:localhost — account created");
+    expect(lines).toContain("> Please let me in.");
+    const html = String(post.content["formatted_body"]);
+    expect(html).toContain(
+      "<blockquote>Please let me in.<br>Status: ✅ Approved by @admin:localhost — account created</blockquote>",
+    );
+    expect(html.indexOf("<b>Status</b>")).toBeLessThan(html.indexOf("<blockquote>"));
+  });
+
   it("a moderator's ✅ approves; the message is edited to show who decided", async () => {
     const { request, eventId } = await pending(service);
     await react(synapse, room.moderator2, room.roomId, eventId, "✅️");

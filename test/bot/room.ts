@@ -1,7 +1,7 @@
 // Steps the bot tests against the real Synapse share: a service whose bot sits in a fresh moderators' room, asking
 // the bot something and reading its answer, and a pending request with its room message.
 import { expect } from "vitest";
-import { applyAndVerify } from "../support/flows.ts";
+import { applyAndVerify, type Applicant } from "../support/flows.ts";
 import { matrixRequest, type TestUser } from "../support/homeserver.ts";
 import { say, textOf, waitForEvent, type ModeratorRoom } from "../support/matrix-room.ts";
 import type { TestService } from "../support/service.ts";
@@ -75,8 +75,8 @@ export async function answerTo(
 }
 
 /** Applies, verifies, and waits for the bot's message about the request. */
-export async function pendingWithMessage(service: TestService, sink: SmtpSink) {
-  const { request, applicant } = await applyAndVerify(service, sink);
+export async function pendingWithMessage(service: TestService, sink: SmtpSink, who?: Applicant) {
+  const { request, applicant } = await applyAndVerify(service, sink, who);
   await expect
     .poll(async () => (await service.deps.store.getRequest(request.id))?.roomEventId, { timeout: 20_000 })
     .toBeTruthy();

@@ -32,7 +32,7 @@ export const de: BotMessages = {
     title: (id, userId) => `Registrierungsanfrage #${id}: ${userId}`,
     name: "Name",
     email: "E-Mail",
-    note: "Notiz",
+    note: "Notiz der Antragstellerin / des Antragstellers",
     submitted: "Eingegangen",
     status: "Status",
     waiting: (approvals, needed, declines, neededDeclines, voters) =>

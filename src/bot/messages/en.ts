@@ -23,7 +23,7 @@ export const en: BotMessages = {
     title: (id, userId) => `Sign-up request #${id}: ${userId}`,
     name: "Name",
     email: "Email",
-    note: "Note",
+    note: "Note from the applicant",
     submitted: "Submitted",
     status: "Status",
     waiting: (approvals, needed, declines, neededDeclines, voters) =>

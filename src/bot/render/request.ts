@@ -42,6 +42,12 @@ export function userIdText(localpart: string, r: RenderContext): string {
   return `@${localpart}:${r.serverName}`;
 }
 
+/**
+ * What the applicant typed is fenced off from what Vestibule says (issue 17 finding 8): the status comes first,
+ * right under the title; the name is quoted (names cannot hold line breaks or invisible formatting, see
+ * cleanText); the note is a quote block — every line of it starts with "> " in the text body and sits in a
+ * <blockquote> in HTML — so a note that says "Status: ✅ Approved" reads as a quote, never as a line of ours.
+ */
 export function renderRequest(
   request: RegistrationRequest,
   votes: readonly Vote[],
@@ -50,21 +56,33 @@ export function renderRequest(
   const m = r.messages.request;
   const title = m.title(request.id, userIdText(request.localpart, r));
   const details = fields([
-    [m.name, displayNameOf(request)],
-    [m.email, request.email],
-    [m.note, request.note],
-    [m.submitted, r.messages.time(request.createdAt)],
     [m.status, status(request, votes, r)],
+    [m.submitted, r.messages.time(request.createdAt)],
+    [m.name, `“${displayNameOf(request)}”`],
+    [m.email, request.email],
   ]);
+  const note = request.note ? request.note.split("\n") : [];
   const how =
     request.state === "pending" ? m.howToDecide(r.prefix, r.approvalsRequired, r.declinesRequired) : "";
   return {
-    body: [title, details.body, how].filter(Boolean).join("\n"),
+    body: [
+      title,
+      details.body,
+      note.length ? [`${m.note}:`, ...note.map((line) => `> ${line}`)].join("\n") : "",
+      how,
+    ]
+      .filter(Boolean)
+      .join("\n"),
     html: [
       `<p><b>${escapeHtml(title)}</b></p>`,
       `<p>${details.html}</p>`,
+      note.length
+        ? `<p><b>${escapeHtml(m.note)}</b>:</p>\n<blockquote>${note.map(escapeHtml).join("<br>")}</blockquote>`
+        : "",
       how ? `<p><i>${escapeHtml(how)}</i></p>` : "",
-    ].join("\n"),
+    ]
+      .filter(Boolean)
+      .join("\n"),
   };
 }
 
