@@ -1,5 +1,6 @@
 // Command permissions: who besides the moderators may manage registration tokens (!allow, `vestibule permissions`,
 // the portal). A subject is an exact user ID or a /regular expression/ matched against user IDs.
+import { checkNewPattern, compilePattern } from "../registration/pattern.ts";
 import { actorLabel, parseUserId, type Actor, type UserId } from "../registration/types.ts";
 import { invalid, type Invalid } from "./input.ts";
 import { permissionScopes, type Permission, type PermissionScope, type PermissionStore } from "./ports.ts";
@@ -30,13 +31,11 @@ export function parseSubject(text: string): { ok: true; value: Subject } | Inval
   if (trimmed.length > 2 && trimmed.startsWith("/") && trimmed.endsWith("/")) {
     const source = trimmed.slice(1, -1);
     // eslint-disable-next-line no-control-regex
-    if (source.length > 255 || /[\u0000-\u001f\u007f]/.test(source))
+    if (/[\u0000-\u001f\u007f]/.test(source))
       return invalid("subject", text, `"${trimmed}" is not a usable pattern`);
-    try {
-      new RegExp(source, "u");
-    } catch {
-      return invalid("subject", text, `"${trimmed}" is not a valid regular expression`);
-    }
+    // Anchored: /@.*:example\.org/ must cover the whole user ID, not any ID that merely contains it.
+    const compiled = checkNewPattern(source, { anchored: true });
+    if (!compiled.ok) return invalid("subject", text, compiled.error);
     return { ok: true, value: { subject: source, isPattern: true } };
   }
   if (!parseUserId(trimmed))
@@ -123,14 +122,14 @@ export async function listPermissions(
   return { ok: true, permissions: await deps.permissions.list(scope.scope) };
 }
 
-/** Whether one permission covers a user. A broken stored pattern covers nobody. */
+/**
+ * Whether one permission covers a user. A pattern must match the whole user ID (it runs on RE2, anchored); a stored
+ * pattern RE2 cannot compile covers nobody.
+ */
 export function permits(permission: Pick<Permission, "subject" | "isPattern">, userId: string): boolean {
   if (!permission.isPattern) return permission.subject === userId;
-  try {
-    return new RegExp(permission.subject, "u").test(userId);
-  } catch {
-    return false;
-  }
+  const compiled = compilePattern(permission.subject, { anchored: true });
+  return compiled.ok && compiled.pattern.test(userId);
 }
 
 /** Whether a user who is not a moderator was given the right to use a command group. */

@@ -314,7 +314,10 @@ export async function castVote(
     const before = await tx.listVotes(input.id);
     const previous = before.find((v) => v.voter === input.voter);
     const reason = input.reason ?? null;
-    const sameEvent = (input.eventId ?? null) === null || previous?.eventId === input.eventId;
+    // The same vote again changes nothing — unless a command repeats a reaction's vote: then the vote becomes the
+    // command's (no event id), so redacting the reaction later does not withdraw what the command said. A reaction
+    // that repeats a command's vote leaves the command's vote as it is, for the same reason.
+    const sameEvent = previous?.eventId === null || previous?.eventId === (input.eventId ?? null);
     if (previous && previous.decision === input.decision && previous.reason === reason && sameEvent) {
       const tally = countVotes(before);
       return { ok: true, request: locked.request, outcome: "unchanged", ...tally };

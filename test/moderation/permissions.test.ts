@@ -5,6 +5,7 @@ import {
   listPermissions,
   mayUse,
   parseSubject,
+  permits,
   revokePermission,
 } from "../../src/moderation/permissions.ts";
 import type { Actor } from "../../src/registration/types.ts";
@@ -15,6 +16,14 @@ import { testModerationDeps, uid } from "../support/moderation.ts";
 const mod: Actor = { kind: "moderator", userId: uid("@mod:example.org") };
 const cli: Actor = { kind: "cli", name: "tester" };
 
+it("matches patterns against the whole user ID (anchored, on RE2)", () => {
+  const pattern = { subject: "@.*:example\\.org", isPattern: true };
+  expect(permits(pattern, "@alice:example.org")).toBe(true);
+  expect(permits(pattern, "@alice:example.org.evil.test")).toBe(false);
+  expect(permits(pattern, "x@alice:example.org")).toBe(false);
+  expect(permits({ subject: "@alice:example.org", isPattern: false }, "@alice:example.org")).toBe(true);
+});
+
 it("parses subjects: user IDs and /patterns/; refuses everything else", () => {
   expect(parseSubject("@alice:example.org")).toEqual({
     ok: true,
@@ -24,7 +33,16 @@ it("parses subjects: user IDs and /patterns/; refuses everything else", () => {
     ok: true,
     value: { subject: "^@.*:example\\.org$", isPattern: true },
   });
-  for (const bad of ["", "alice", "@alice", "@al ice:example.org", "/(/", "@a\u0000:x.org", "//"])
+  for (const bad of [
+    "",
+    "alice",
+    "@alice",
+    "@al ice:example.org",
+    "/(/",
+    "@a\u0000:x.org",
+    "//",
+    "/^(a+)+$/",
+  ])
     expect(parseSubject(bad), bad).toMatchObject({ ok: false, reason: "invalid", field: "subject" });
 });
 
