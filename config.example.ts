@@ -108,6 +108,8 @@ export default defineConfig({
     declinesRequired: 1,
     // Commands start with this: !approve, !decline, !pending, …
     commandPrefix: "!",
+    // Someone who is not a moderator is told at most once in this many seconds that the bot refuses (0: always).
+    refusalNoticeSeconds: 600,
     // Language of what the bot says in the room: "en" or "de" (unset: i18n.defaultLocale).
     locale: undefined,
     // Remind the room of requests pending longer than this.

@@ -20,7 +20,7 @@ import {
 import { parseEvent, type BotEvent } from "./events.ts";
 import { isInfrastructureError } from "./failures.ts";
 import type { RoomMessenger } from "./messenger.ts";
-import type { BotStore } from "./ports.ts";
+import { botKeys, type BotStore } from "./ports.ts";
 import { plain, type RenderedMessage } from "./render/content.ts";
 import type { RenderContext } from "./render/context.ts";
 import {
@@ -48,6 +48,8 @@ export function voteOfReaction(key: string): "approve" | "decline" | null {
 export interface DispatchDeps {
   botUserId: UserId;
   prefix: string;
+  /** bot.refusalNoticeSeconds: how often someone who is not a moderator is told no. */
+  refusalIntervalMs: number;
   store: RegistrationStore;
   settings: Pick<TransitionSettings, "approvalsRequired" | "declinesRequired">;
   state: BotStore;
@@ -87,25 +89,45 @@ export function createDispatcher(deps: DispatchDeps): Dispatcher {
     return permission === "tokens" && (await deps.mayUseTokens(sender));
   }
 
+  /**
+   * Whether a refusal may be said to this sender now. Moderators always hear why; anyone else hears it once per
+   * the refusal interval, so a member cannot make the bot post a notice for every reaction or command they send.
+   */
+  async function mayRefuse(sender: UserId, now: Date): Promise<boolean> {
+    if (facts.mayModerate(sender)) return true;
+    const last = Number(await state.get(botKeys.lastRefusal(sender)));
+    if (Number.isFinite(last) && now.getTime() - last < deps.refusalIntervalMs && now.getTime() >= last)
+      return false;
+    await state.set(botKeys.lastRefusal(sender), String(now.getTime()), now);
+    return true;
+  }
+
   /** The answer to a command line, or throws (outages, and failures the caller words). */
-  async function decide(event: BotEvent & { type: "message" }, match: Match, now: Date) {
+  async function decide(
+    event: BotEvent & { type: "message" },
+    match: Match,
+    now: Date,
+  ): Promise<{ reply: RenderedMessage; refusal: boolean }> {
     const r = deps.renderContext(now);
-    if (match.type === "unknown") return renderUnknownCommand(match.name, r);
+    if (match.type === "unknown") return { reply: renderUnknownCommand(match.name, r), refusal: true };
     if (match.type === "group") {
       const allowed = await permitted(match.commands[0]!.permission, event.sender);
-      return allowed ? renderGroupUsage(match.commands, r) : renderNotPermitted(event.sender, r);
+      return allowed
+        ? { reply: renderGroupUsage(match.commands, r), refusal: false }
+        : { reply: renderNotPermitted(event.sender, r), refusal: true };
     }
     const { command, args } = match;
     // Before the arguments: someone who may not run a command learns nothing about its arguments either.
-    if (!(await permitted(command.permission, event.sender))) return renderNotPermitted(event.sender, r);
+    if (!(await permitted(command.permission, event.sender)))
+      return { reply: renderNotPermitted(event.sender, r), refusal: true };
     const repliedTo =
       command.usesReply && event.replyTo
         ? ((await store.findRequestByRoomEvent(event.replyTo))?.id ?? null)
         : null;
     const parsed = parseArguments(command, args, { repliedTo });
-    if (!parsed.ok) return renderArgumentProblem(parsed.problem, command, r);
+    if (!parsed.ok) return { reply: renderArgumentProblem(parsed.problem, command, r), refusal: false };
     const render = await command.invoke(parsed.args, { sender: event.sender, eventId: event.eventId, now });
-    return render(r);
+    return { reply: render(r), refusal: false };
   }
 
   async function handleCommand(roomId: RoomId, event: BotEvent & { type: "message" }, line: CommandLine) {
@@ -115,9 +137,10 @@ export function createDispatcher(deps: DispatchDeps): Dispatcher {
     const claimsItself = match.type === "command" && match.command.claim === "transaction";
     if (!claimsItself && (await state.isHandled(event.eventId))) return;
     const now = deps.clock();
-    let reply: RenderedMessage;
+    let reply: RenderedMessage | null;
     try {
-      reply = await decide(event, match, now);
+      const decided = await decide(event, match, now);
+      reply = decided.refusal && !(await mayRefuse(event.sender, now)) ? null : decided.reply;
     } catch (error) {
       if (isInfrastructureError(error)) throw error;
       const incident = incidentId();
@@ -132,7 +155,7 @@ export function createDispatcher(deps: DispatchDeps): Dispatcher {
       );
       reply = renderFailure(error, incident, deps.renderContext(now));
     }
-    await messenger.reply(roomId, event.eventId, reply);
+    if (reply) await messenger.reply(roomId, event.eventId, reply);
     // A no-op for commands whose transaction claimed the event already.
     await state.claim(event.eventId, deps.clock());
     log.debug({ eventId: event.eventId, sender: event.sender }, "command answered");
@@ -147,8 +170,10 @@ export function createDispatcher(deps: DispatchDeps): Dispatcher {
     if (roomId !== facts.roomId) {
       // The bot only joins its own room, but it is in the direct rooms it made (portal links, welcome messages).
       if (await state.isHandled(event.eventId)) return handled;
-      const r = deps.renderContext(deps.clock());
-      await messenger.reply(roomId, event.eventId, plain(r.messages.refusals.onlyInModeratorRoom));
+      const now = deps.clock();
+      const r = deps.renderContext(now);
+      if (await mayRefuse(event.sender, now))
+        await messenger.reply(roomId, event.eventId, plain(r.messages.refusals.onlyInModeratorRoom));
       await state.claim(event.eventId, deps.clock());
       return handled;
     }
@@ -163,8 +188,12 @@ export function createDispatcher(deps: DispatchDeps): Dispatcher {
     if (!request) return ignored;
     if (!facts.mayModerate(event.sender)) {
       if (await state.isHandled(event.eventId)) return handled;
-      const r = deps.renderContext(deps.clock());
-      await messenger.notice(renderNotPermitted(event.sender, r), `notmod-${event.eventId}`);
+      const now = deps.clock();
+      if (await mayRefuse(event.sender, now))
+        await messenger.notice(
+          renderNotPermitted(event.sender, deps.renderContext(now)),
+          `notmod-${event.eventId}`,
+        );
       await state.claim(event.eventId, deps.clock());
       return handled;
     }

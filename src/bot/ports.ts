@@ -19,4 +19,6 @@ export const botKeys = {
   directRoom: (userId: string) => `dm:${userId}`,
   confirmDeleteAll: (userId: string) => `confirm-delete-all:${userId}`,
   inviteTokenKey: "invite_token_key",
+  /** When this sender, not a moderator, was last told no (refusal notices are rate-limited per sender). */
+  lastRefusal: (userId: string) => `refused:${userId}`,
 } as const;

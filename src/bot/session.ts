@@ -149,6 +149,7 @@ export function createBotDispatcher(deps: DispatcherWiring): {
   const dispatcher = createDispatcher({
     botUserId: deps.botUserId,
     prefix: bot.commandPrefix,
+    refusalIntervalMs: bot.refusalNoticeSeconds * 1000,
     store: moderation.store,
     settings: moderation.settings,
     state,

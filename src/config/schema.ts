@@ -240,6 +240,13 @@ export const configSchema = z
       approvalsRequired: z.int().min(1).default(1).describe("✅ votes needed to approve."),
       declinesRequired: z.int().min(1).default(1).describe("❌ votes needed to decline."),
       commandPrefix: z.string().min(1).max(5).default("!").describe("Prefix of bot commands."),
+      refusalNoticeSeconds: z
+        .int()
+        .min(0)
+        .default(600)
+        .describe(
+          "Someone who is not a moderator is told at most once in this many seconds that the bot refuses what they asked (0: every time).",
+        ),
       locale: z
         .enum(["en", "de"])
         .optional()

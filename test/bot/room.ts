@@ -32,6 +32,8 @@ export function botConfig(
       userId: room.bot.userId,
       accessToken: room.bot.accessToken,
       moderatorRoom: room.roomId,
+      // Tests ask one member for many refusals in a row; the rate limit of refusal notices has its own test.
+      refusalNoticeSeconds: 0,
       ...options.bot,
     },
   };
