@@ -4,6 +4,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { BanRecord, BanStore, BanTarget, BanTx } from "../moderation/ports.ts";
 import type { BanKind } from "../registration/policy.ts";
 import { appendAudit } from "./audit.repository.ts";
+import { claimHandledEvent } from "./bot.repository.ts";
 import type { BanRow, Database } from "./schema.ts";
 
 export type { BanRecord };
@@ -105,6 +106,7 @@ export function createBanStore(db: Kysely<Database>): BanStore {
     upsert: (ban, now) => upsertBan(trx, { ...ban, now }),
     remove: (target) => deleteBans(trx, target),
     audit: (entry, now) => appendAudit(trx, { requestId: null, ...entry, now }),
+    claimEvent: (eventId, now) => claimHandledEvent(trx, eventId, now),
   });
   return {
     list: (filter) => listBans(db, filter),

@@ -2,6 +2,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { InviteStore, InviteTx, TokenRecord } from "../moderation/ports.ts";
 import { appendAudit } from "./audit.repository.ts";
+import { claimHandledEvent } from "./bot.repository.ts";
 import type { Database, HomeserverTokenRow } from "./schema.ts";
 
 export type { TokenRecord };
@@ -103,6 +104,7 @@ export function createInviteStore(db: Kysely<Database>): InviteStore {
     record: (token, now) => recordToken(trx, { ...token, requestId: null, now }),
     markDeleted: (token, now) => markTokenDeleted(trx, token, now),
     audit: (entry, now) => appendAudit(trx, { requestId: null, ...entry, now }),
+    claimEvent: (eventId, now) => claimHandledEvent(trx, eventId, now),
   });
   return {
     records: (tokens) => findTokenRecords(db, tokens),

@@ -4,6 +4,7 @@ import type { Kysely, Transaction } from "kysely";
 import { permits } from "../moderation/permissions.ts";
 import type { Permission, PermissionScope, PermissionStore, PermissionTx } from "../moderation/ports.ts";
 import { appendAudit } from "./audit.repository.ts";
+import { claimHandledEvent } from "./bot.repository.ts";
 import type { Database } from "./schema.ts";
 
 export type { Permission };
@@ -84,6 +85,7 @@ export function createPermissionStore(db: Kysely<Database>): PermissionStore {
     add: (permission, now) => addPermission(trx, { ...permission, now }),
     remove: (subject, scope) => deletePermission(trx, subject, scope),
     audit: (entry, now) => appendAudit(trx, { requestId: null, ...entry, now }),
+    claimEvent: (eventId, now) => claimHandledEvent(trx, eventId, now),
   });
   return {
     list: (scope) => listPermissions(db, scope),

@@ -11,6 +11,7 @@ import type {
 import type { SecretPurpose } from "../registration/ports.ts";
 import type { UserId } from "../registration/types.ts";
 import { appendAudit } from "./audit.repository.ts";
+import { claimHandledEvent } from "./bot.repository.ts";
 import type { Database } from "./schema.ts";
 
 export type ClaimResult =
@@ -143,6 +144,7 @@ export function createPortalSessionStore(db: Kysely<Database>): PortalSessionSto
     claim: (hash, purpose, now) => claimSecretToken(trx, hash, purpose, now),
     revokeSessions: (userId, now) => revokeAdminSessions(trx, userId, now),
     audit: (entry, now) => appendAudit(trx, { requestId: null, ...entry, now }),
+    claimEvent: (eventId, now) => claimHandledEvent(trx, eventId, now),
   });
   return {
     find: (hash) => findSecretToken(db, hash),

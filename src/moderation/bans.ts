@@ -17,10 +17,15 @@ export interface AddBanInput {
   /** A duration such as "30d"; empty, "never" or "permanent" for a ban without end. */
   expires?: string | null;
   reason?: string | null;
+  /** The Matrix event that asked for it (!ban): claimed in the ban's transaction, so a replay bans nothing twice. */
+  handledEventId?: string;
 }
 
 export type AddBanResult =
   { ok: true; ban: BanRecord; created: boolean } | Invalid<"kind" | "value" | "expires" | "reason">;
+
+/** The event asking for the ban was handled before: nothing changed. Only when `handledEventId` was given. */
+export type Duplicate = { ok: false; reason: "duplicate" };
 
 const kindList = banKinds.join(", ");
 
@@ -42,7 +47,17 @@ function auditDetail(ban: BanRecord): Record<string, unknown> {
   };
 }
 
-export async function addBan(deps: BanDeps, actor: Actor, input: AddBanInput): Promise<AddBanResult> {
+export function addBan(
+  deps: BanDeps,
+  actor: Actor,
+  input: AddBanInput & { handledEventId: string },
+): Promise<AddBanResult | Duplicate>;
+export function addBan(deps: BanDeps, actor: Actor, input: AddBanInput): Promise<AddBanResult>;
+export async function addBan(
+  deps: BanDeps,
+  actor: Actor,
+  input: AddBanInput,
+): Promise<AddBanResult | Duplicate> {
   const kind = checkKind(input.kind);
   if (!kind.ok) return kind;
   const value = parseBanValue(kind.kind, input.value);
@@ -60,7 +75,9 @@ export async function addBan(deps: BanDeps, actor: Actor, input: AddBanInput): P
 
   const now = deps.clock();
   const label = actorLabel(actor);
-  return deps.bans.transaction(async (tx) => {
+  return deps.bans.transaction(async (tx): Promise<AddBanResult | Duplicate> => {
+    if (input.handledEventId !== undefined && !(await tx.claimEvent(input.handledEventId, now)))
+      return { ok: false, reason: "duplicate" };
     const { ban, created } = await tx.upsert(
       {
         kind: kind.kind,

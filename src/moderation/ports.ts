@@ -22,6 +22,11 @@ export interface AuditTx {
     entry: { actor: string; action: ModerationAction; detail: Record<string, unknown> },
     now: Date,
   ): Promise<void>;
+  /**
+   * Records the Matrix event that asked for this change as handled, in the change's own transaction; false when
+   * it already was (a replay after a restart), so the change happens once.
+   */
+  claimEvent(eventId: string, now: Date): Promise<boolean>;
 }
 
 export interface Transactional<Tx> {

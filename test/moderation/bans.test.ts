@@ -9,6 +9,7 @@ import { testModerationDeps, uid } from "../support/moderation.ts";
 
 const cli: Actor = { kind: "cli", name: "tester" };
 const portal: Actor = { kind: "portal", userId: uid("@mod:example.org") };
+const mod: Actor = { kind: "moderator", userId: uid("@mod:example.org") };
 
 describeEachDatabase("moderation: bans", (database) => {
   it("adds a ban with expiry and reason, writes ban_added, and updates the same kind+value instead of doubling", async () => {
@@ -108,6 +109,19 @@ describeEachDatabase("moderation: bans", (database) => {
     expect((await listBans(deps, { includeExpired: true })).map((b) => b.id)).toContain(added.ban.id);
   });
 
+  it("claims the asking event in the ban's transaction: a replay bans nothing twice and writes no second audit row", async () => {
+    const deps = testModerationDeps(database().db);
+    const eventId = `$ban-${Math.random().toString(36).slice(2)}`;
+    const input = { kind: "domain", value: "replayed.example", expires: "30d", handledEventId: eventId };
+    const first = await addBan(deps, mod, input);
+    expect(first).toMatchObject({ ok: true, created: true });
+    expect(await addBan(deps, mod, input)).toEqual({ ok: false, reason: "duplicate" });
+    const rows = (await auditRows(database().db)).filter(
+      (r) => r.action === "ban_added" && (r.detail as { value?: string }).value === "replayed.example",
+    );
+    expect(rows).toHaveLength(1);
+  });
+
   it("a failing audit write takes the ban with it (one transaction)", async () => {
     const real = testModerationDeps(database().db);
     const failingAudit: BanStore = {
@@ -118,6 +132,7 @@ describeEachDatabase("moderation: bans", (database) => {
             upsert: (ban, now) => tx.upsert(ban, now),
             remove: (target) => tx.remove(target),
             audit: () => Promise.reject(new Error("audit table unavailable")),
+            claimEvent: (eventId, now) => tx.claimEvent(eventId, now),
           }),
         ),
     };

@@ -1,11 +1,8 @@
 // Bans from the moderators' room: !ban, !unban, !bans — the moderation core's addBan, liftBan and listBans, the
 // same as `vestibule bans` and the portal.
 //
-// Claim rule "after" for all three. !unban and !bans are safe to run again. !ban run again for the same event
-// (a crash, or a homeserver outage while answering, between the ban and the claim) updates the same ban again:
-// nothing new is banned, but its expiry counts from the second run and a second ban_added audit row is written.
-// Closing that window needs addBan to claim the event in its own transaction, as the request transitions do
-// (handledEventId); until the core offers it, this is the documented exception.
+// !ban claims its event in the ban's own transaction (claim rule "transaction"): run again after a restart it
+// changes nothing and answers that it was handled. !unban and !bans are safe to run again (claim rule "after").
 import type { BanDeps, LiftBanInput } from "../../moderation/bans.ts";
 import { addBan, liftBan, listBans, type BanRecord } from "../../moderation/index.ts";
 import { parseDuration } from "../../registration/duration.ts";
@@ -20,6 +17,7 @@ export type BanReply =
   | { type: "invalid_value"; kind: BanKind; value: string }
   | { type: "invalid"; value: string }
   | { type: "lifted" }
+  | { type: "already_handled" }
   | { type: "no_such_ban" }
   | { type: "list"; bans: BanRecord[] };
 
@@ -57,7 +55,7 @@ export function banCommands(deps: BanCommandDeps): Command[] {
       id: "ban",
       params: { kind, value, duration: optional(duration), reason: optional(reason) },
       permission: "moderator",
-      claim: "after",
+      claim: "transaction",
       async run(input, ctx): Promise<BanReply> {
         const result = await addBan(
           deps,
@@ -67,6 +65,7 @@ export function banCommands(deps: BanCommandDeps): Command[] {
             value: input.value,
             expires: input.duration?.text ?? null,
             reason: input.reason ?? null,
+            handledEventId: ctx.eventId,
           },
         );
         if (result.ok)
@@ -76,6 +75,7 @@ export function banCommands(deps: BanCommandDeps): Command[] {
             created: result.created,
             durationMs: input.duration?.ms ?? null,
           };
+        if (!("field" in result)) return { type: "already_handled" };
         return result.field === "value"
           ? { type: "invalid_value", kind: input.kind, value: input.value }
           : { type: "invalid", value: result.value };

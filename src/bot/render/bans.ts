@@ -23,6 +23,8 @@ export function renderBanReply(reply: BanReply, r: RenderContext): RenderedMessa
       return plain(r.messages.arguments.refused(reply.value));
     case "lifted":
       return plain(m.lifted);
+    case "already_handled":
+      return plain(r.messages.requests.alreadyHandled(0, null));
     case "no_such_ban":
       return plain(m.noSuchBan(`${r.prefix}bans`));
     case "list":
