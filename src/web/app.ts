@@ -14,7 +14,7 @@ import { pickLocale } from "./i18n.ts";
 import { ipMatcher } from "./ip.ts";
 import { siteMessages } from "./messages/site.ts";
 import { clientIpResolver, createRateLimiter, csrfToken, securityHeaders } from "./middleware.ts";
-import { MAX_FORM_BYTES, notFoundPage } from "./routes/common.ts";
+import { MAX_FORM_BYTES, notFoundPage, refuseNulInUrl } from "./routes/common.ts";
 import { mountSignup } from "./routes/signup.ts";
 import { mountVerify } from "./routes/verify.ts";
 import { mountCredentials } from "./routes/credentials.ts";
@@ -156,6 +156,7 @@ export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
     c.set("page", { locale, t: siteMessages[locale], csrf: csrfToken(c, https), path: c.req.path });
     await next();
   });
+  app.use(refuseNulInUrl);
 
   const setPassword = createPasswordSetter({
     config,

@@ -317,6 +317,36 @@ for (const kind of databaseKinds) {
         expect(huge.status).toBe(413);
         expect(huge.body).toContain("Too much data");
       });
+
+      it("answers a NUL byte in any form field, path or query with a 400 page (JSON under /api/), never a 5xx", async () => {
+        const client = await openForm();
+        for (const body of [
+          `_csrf=${client.csrf}&username=ada%00x&email=a%40b.example&first_name=A&note=n`,
+          `_csrf=${client.csrf}&username=ada&first_name=A%00&email=a%40b.example&note=n`,
+          `_csrf=${client.csrf}&user%00name=ada`,
+        ]) {
+          const posted = await client.request("POST", "/register", {
+            body,
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+          });
+          expect(posted.status, body).toBe(400);
+          expect(posted.body).toContain("<html");
+        }
+        for (const path of [
+          "/?lang=%00",
+          "/status/abc%00def",
+          "/verify/%00",
+          "/invite/x%00y",
+          "/admin/requests?q=%00",
+        ]) {
+          const page = await client.request("GET", path);
+          expect(page.status, path).toBe(400);
+          expect(page.body, path).toContain("<html");
+        }
+        const api = await fetch(`${service.url}/api/username/a%00b`);
+        expect(api.status).toBe(400);
+        expect(await api.json()).toMatchObject({ code: "bad_request" });
+      });
     });
 
     describe("live username check", () => {

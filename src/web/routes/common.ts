@@ -1,5 +1,6 @@
 // Pages and helpers several routes share: reading a form body safely, and the standard refusal pages.
-import { sendPage, type WebContext } from "../context.ts";
+import type { MiddlewareHandler } from "hono";
+import { sendPage, type WebContext, type WebEnv } from "../context.ts";
 import { messagePage } from "../views/layout.ts";
 
 /** Largest form body the site accepts; anything bigger is refused before it is read. */
@@ -19,11 +20,27 @@ export async function formBody(c: WebContext): Promise<Record<string, string | s
       if (typeof value === "string") fields[key] = value;
       else if (Array.isArray(value)) fields[key] = value.filter((v): v is string => typeof v === "string");
     }
+    // No field needs U+0000 and PostgreSQL cannot store or compare it: such a form is not one a person sent.
+    const values = Object.entries(fields).flatMap(([key, value]) => [
+      key,
+      ...(Array.isArray(value) ? value : [value]),
+    ]);
+    if (values.some((v) => v.includes("\0"))) return null;
     return fields;
   } catch {
     return null;
   }
 }
+
+/**
+ * The one check of every URL (path and query) for an encoded NUL (%00), before any route reads it: a translated
+ * 400 page (JSON for /api/), never a database error. Forms get the same check in formBody.
+ */
+export const refuseNulInUrl: MiddlewareHandler<WebEnv> = async (c, next) => {
+  if (!/%00/i.test(c.req.url)) return next();
+  if (c.req.path.startsWith("/api/")) return c.json({ error: "bad_request", code: "bad_request" }, 400);
+  return badRequestPage(c);
+};
 
 export function badRequestPage(c: WebContext) {
   const t = c.var.page.t;
