@@ -18,8 +18,11 @@ export default defineConfig({
     listen: "0.0.0.0:8080",
     // Reverse proxies whose X-Forwarded-For header is trusted (IPs or CIDRs). From anyone else it is ignored.
     trustedProxies: [],
-    // Who may read GET /metrics (IPs or CIDRs); an empty list allows everyone.
+    // Who may read GET /metrics and the details of /healthz (IPs or CIDRs of the client; behind a trusted proxy the
+    // forwarded address counts); an empty list allows everyone. Everyone else gets a bare status from /healthz.
     metricsAllowFrom: ["127.0.0.0/8", "::1/128"],
+    // Instead of the list: a bearer token (at least 16 characters) that /metrics and detailed /healthz require.
+    metricsToken: undefined,
     // Per-client-IP limits, shared by all instances through the database.
     rateLimits: {
       register: { points: 5, windowSeconds: 3600 }, // sign-up submissions

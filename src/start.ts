@@ -2,6 +2,7 @@
 // web port with a start-up answer → database + migrations → mail → web site and internal API → jobs → bot), and
 // returns { stop() }, which takes them down in reverse. Production (`vestibule serve`) and the end-to-end tests call
 // this same function.
+import type { IncomingMessage } from "node:http";
 import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { envNameFor, type Config } from "./config/index.ts";
@@ -13,6 +14,7 @@ import { createHealth, type Health } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import type { RegistrationStore } from "./registration/ports.ts";
 import { createOutboxWorker, wakeOnNotify, type OutboxHandlers, type OutboxWorker } from "./outbox/worker.ts";
+import { monitoringAudience, publicHealth, type MonitoringRequest } from "./web/monitoring.ts";
 import { listen, type Listener } from "./web/listen.ts";
 import { homeserverClientFor, type HomeserverClient } from "./homeserver/index.ts";
 import type { Mailer } from "./mail/transport.ts";
@@ -36,11 +38,22 @@ import { assembleModerationDeps, type ModerationDeps } from "./moderation/index.
 import { createModeratorRights } from "./moderation/rights.ts";
 
 /** The web port's answer until the site is ready: /healthz with what is known so far (503), else "starting". */
-function startingUp(health: Health): (request: Request) => Response {
-  return (request) => {
+function startingUp(
+  health: Health,
+  inAudience: (request: MonitoringRequest) => boolean,
+): (request: Request, env?: unknown) => Response {
+  return (request, env) => {
     const headers = { "retry-after": "2", "cache-control": "no-store" };
-    if (new URL(request.url).pathname === "/healthz")
-      return Response.json({ ...health.snapshot(), status: "starting" }, { status: 503, headers });
+    if (new URL(request.url).pathname === "/healthz") {
+      const snapshot = { ...health.snapshot(), status: "starting" };
+      const detailed = inAudience({
+        // @hono/node-server passes the Node request as env.incoming.
+        peer: (env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress ?? "",
+        forwardedFor: request.headers.get("x-forwarded-for") ?? undefined,
+        authorization: request.headers.get("authorization") ?? undefined,
+      });
+      return Response.json(detailed ? snapshot : publicHealth(snapshot), { status: 503, headers });
+    }
     return new Response("Vestibule is starting; try again in a moment.\n", {
       status: 503,
       headers: { ...headers, "content-type": "text/plain; charset=utf-8" },
@@ -169,7 +182,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     // takes a few seconds) /healthz reports what is known so far with 503, and pages ask to retry shortly.
     let web: Listener | undefined;
     if (roles.includes("web")) {
-      web = await listen({ fetch: startingUp(health) }, config.web.listen, listenSetting("web"));
+      web = await listen(
+        { fetch: startingUp(health, monitoringAudience(config.web)) },
+        config.web.listen,
+        listenSetting("web"),
+      );
       const listener = web;
       stack.push({ name: "web", stop: () => listener.close() });
     }

@@ -87,7 +87,13 @@ export const configSchema = z
       metricsAllowFrom: z
         .array(ipOrCidr)
         .default(["127.0.0.0/8", "::1/128"])
-        .describe("Client IPs/CIDRs allowed to read GET /metrics; an empty list allows everyone."),
+        .describe(
+          "Client IPs/CIDRs allowed to read GET /metrics and the details of /healthz (behind a trusted proxy, the forwarded client address counts); an empty list allows everyone.",
+        ),
+      metricsToken: secret(
+        z.string().min(16).optional(),
+        "When set, GET /metrics and the details of /healthz need `Authorization: Bearer <token>` instead of web.metricsAllowFrom.",
+      ),
       rateLimits: section({
         register: rateLimit(5, 3600, "sign-up submissions"),
         usernameCheck: rateLimit(60, 60, "username availability checks"),

@@ -4,14 +4,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { extname, join, resolve } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { routePath } from "hono/route";
 import { incidentId, isAppError } from "../errors.ts";
 import type { AppDeps } from "../start.ts";
 import { sendPage, type WebDeps, type WebEnv } from "./context.ts";
 import { pickLocale } from "./i18n.ts";
-import { ipMatcher } from "./ip.ts";
+import { monitoringAudience, publicHealth } from "./monitoring.ts";
 import { siteMessages } from "./messages/site.ts";
 import { clientIpResolver, createRateLimiter, csrfToken, securityHeaders } from "./middleware.ts";
 import { MAX_FORM_BYTES, notFoundPage, refuseNulInUrl } from "./routes/common.ts";
@@ -76,8 +76,7 @@ export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
   const { config } = deps;
   const https = config.publicUrl.startsWith("https:");
   const clientIp = clientIpResolver(config.web.trustedProxies);
-  const metricsAllowed =
-    config.web.metricsAllowFrom.length === 0 ? () => true : ipMatcher(config.web.metricsAllowFrom);
+  const monitoring = monitoringAudience(config.web);
   const log = deps.logger.child({ component: "web" });
   const webDeps: WebDeps = {
     config,
@@ -109,15 +108,20 @@ export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
     );
   });
 
+  const inAudience = (c: Context) =>
+    monitoring({
+      peer: getConnInfo(c).remote.address ?? "",
+      forwardedFor: c.req.header("x-forwarded-for"),
+      authorization: c.req.header("authorization"),
+    });
   app.get("/healthz", (c) => {
     const snapshot = deps.health.snapshot();
-    return c.json(snapshot, snapshot.status === "down" ? 503 : 200);
+    c.header("Cache-Control", "no-store");
+    return c.json(inAudience(c) ? snapshot : publicHealth(snapshot), snapshot.status === "down" ? 503 : 200);
   });
 
   app.get("/metrics", async (c) => {
-    // The direct peer only: a forwarded header must not open the metrics to the internet.
-    const peer = getConnInfo(c).remote.address ?? "";
-    if (!metricsAllowed(peer)) return c.text("Forbidden\n", 403);
+    if (!inAudience(c)) return c.text("Forbidden\n", 403);
     return c.body(await deps.metrics.render(), 200, { "content-type": deps.metrics.contentType });
   });
 

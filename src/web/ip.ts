@@ -20,3 +20,23 @@ export function ipMatcher(entries: readonly string[]): (address: string) => bool
     return list.check(address, family === 4 ? "ipv4" : "ipv6");
   };
 }
+
+/**
+ * The client's address: the direct peer, unless the peer is a trusted proxy — then X-Forwarded-For is read from the
+ * right, skipping trusted proxies, and the first address that is not one is the client. A spoofed header from an
+ * untrusted peer is ignored; a spoofed leftmost entry behind a trusted proxy is never reached.
+ */
+export function clientAddress(
+  trusted: (address: string) => boolean,
+  peer: string,
+  forwardedFor: string | undefined,
+): string {
+  const direct = canonicalIp(peer);
+  if (!trusted(direct)) return direct;
+  const forwarded = (forwardedFor ?? "")
+    .split(",")
+    .map((part) => canonicalIp(part.trim()))
+    .filter((part) => isIP(part) !== 0);
+  for (let i = forwarded.length - 1; i >= 0; i--) if (!trusted(forwarded[i]!)) return forwarded[i]!;
+  return forwarded[0] ?? direct;
+}

@@ -4,13 +4,12 @@ import { randomBytes } from "node:crypto";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { isIP } from "node:net";
 import type { Kysely } from "kysely";
 import { hitRateLimit } from "../db/rate-limit.repository.ts";
 import type { Database } from "../db/schema.ts";
 import { constantTimeEqual } from "../crypto/index.ts";
-import { canonicalIp, ipNetworkOf } from "../registration/policy.ts";
-import { ipMatcher } from "./ip.ts";
+import { ipNetworkOf } from "../registration/policy.ts";
+import { clientAddress, ipMatcher } from "./ip.ts";
 
 /** A CSP that allows no inline script or style: every script and stylesheet comes from /static/. */
 const contentSecurityPolicy = [
@@ -39,25 +38,11 @@ export function securityHeaders(options: { https: boolean }): MiddlewareHandler 
   };
 }
 
-/**
- * The client's IP. The direct peer, unless the peer is a trusted proxy: then X-Forwarded-For is read from the
- * right, skipping trusted proxies, and the first address that is not one is the client. A spoofed header from an
- * untrusted peer is ignored; a spoofed leftmost entry behind a trusted proxy is never reached.
- */
+/** The client's IP for a request (see clientAddress: X-Forwarded-For only from trusted proxies). */
 export function clientIpResolver(trustedProxies: readonly string[]): (c: Context) => string {
   const trusted = trustedProxies.length === 0 ? () => false : ipMatcher(trustedProxies);
-  return (c) => {
-    const peer = canonicalIp(getConnInfo(c).remote.address ?? "0.0.0.0");
-    if (!trusted(peer)) return peer;
-    const forwarded = (c.req.header("x-forwarded-for") ?? "")
-      .split(",")
-      .map((part) => canonicalIp(part.trim()))
-      .filter((part) => isIP(part) !== 0);
-    for (let i = forwarded.length - 1; i >= 0; i--) {
-      if (!trusted(forwarded[i]!)) return forwarded[i]!;
-    }
-    return forwarded[0] ?? peer;
-  };
+  return (c) =>
+    clientAddress(trusted, getConnInfo(c).remote.address ?? "0.0.0.0", c.req.header("x-forwarded-for"));
 }
 
 export const CSRF_COOKIE = "vestibule_csrf";

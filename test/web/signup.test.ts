@@ -546,6 +546,20 @@ describe("trusted proxies", () => {
     ).toBe(429);
   });
 
+  it("checks the forwarded client, not the proxy's loopback address, for /metrics and the details of /healthz", async () => {
+    const outside = { "x-forwarded-for": "203.0.113.9" };
+    expect((await fetch(`${service.url}/metrics`, { headers: outside })).status).toBe(403);
+    const bare = await fetch(`${service.url}/healthz`, { headers: outside });
+    expect(bare.status).toBe(200);
+    expect(await bare.json()).toEqual({ status: expect.any(String) });
+    // A client on the proxy's host (forwarded as loopback) is in the audience.
+    const local = { "x-forwarded-for": "127.0.0.1" };
+    expect((await fetch(`${service.url}/metrics`, { headers: local })).status).toBe(200);
+    expect(await (await fetch(`${service.url}/healthz`, { headers: local })).json()).toHaveProperty(
+      "components",
+    );
+  });
+
   it("limits IPv6 clients per /64 and stores their address in one spelling", async () => {
     const client = new WebClient(service.url);
     await client.get("/");
@@ -573,5 +587,32 @@ describe("trusted proxies", () => {
     expect(
       (await client.postForm("/register", applicant(), { "x-forwarded-for": "2001:db8:1:3::1" })).status,
     ).toBe(303);
+  });
+});
+
+describe("a metrics token", () => {
+  let service: TestService;
+  const token = "metrics-token-for-tests-0123";
+  beforeAll(async () => {
+    service = await startTestService({
+      config: { homeserver: { url: "http://127.0.0.1:9" }, web: { metricsToken: token } },
+    });
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it("replaces the allow-list: even loopback needs the bearer token for /metrics and the details of /healthz", async () => {
+    expect((await fetch(`${service.url}/metrics`)).status).toBe(403);
+    expect(
+      (await fetch(`${service.url}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789" } }))
+        .status,
+    ).toBe(403);
+    expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: expect.any(String) });
+    const authorized = { authorization: `Bearer ${token}` };
+    expect((await fetch(`${service.url}/metrics`, { headers: authorized })).status).toBe(200);
+    expect(await (await fetch(`${service.url}/healthz`, { headers: authorized })).json()).toHaveProperty(
+      "components",
+    );
   });
 });
