@@ -37,6 +37,8 @@ beforeAll(async () => {
         userId: room.bot.userId,
         accessToken: room.bot.accessToken,
         moderatorRoom: room.roomId,
+        // The member is refused twice in a row here; the rate limit of refusals has its own test.
+        refusalNoticeSeconds: 0,
       },
     },
   });

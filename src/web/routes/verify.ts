@@ -5,6 +5,7 @@ import { html } from "hono/html";
 import { hashToken, isTokenShaped, randomToken } from "../../crypto/index.ts";
 import { insertSecretToken } from "../../db/secret-token.repository.ts";
 import { verifyEmail } from "../../registration/transitions.ts";
+import type { RegistrationRequest } from "../../registration/types.ts";
 import { sendPage, type WebContext, type WebDeps, type WebEnv } from "../context.ts";
 import { csrfValid } from "../middleware.ts";
 import { csrfInput, formatDate, layout } from "../views/layout.ts";
@@ -72,9 +73,11 @@ export function mountVerify(app: Hono<WebEnv>, deps: WebDeps): void {
     if (!isTokenShaped(token)) return linkProblemPage(c, "unknown");
     const result = await verifyEmail(deps.store, transitionSettings(deps), hashToken(token), deps.clock());
     if (!result.ok) return linkProblemPage(c, result.reason);
-    if (!result.alreadyVerified) deps.logger.info({ requestId: result.request.id }, "email verified");
+    // Followed again after verifying: show the status here. Minting a status link on every POST would let anyone
+    // holding an old verification link create rows without end; the status link is in the email.
+    if (result.alreadyVerified) return statusPage(c, result.request);
+    deps.logger.info({ requestId: result.request.id }, "email verified");
     if (
-      !result.alreadyVerified &&
       result.request.origin === "invite" &&
       result.request.state === "approved" &&
       deps.config.homeserver.mode !== "local"
@@ -102,37 +105,42 @@ export function mountVerify(app: Hono<WebEnv>, deps: WebDeps): void {
       return linkProblemPage(c, "unknown");
     const request = await deps.store.getRequest(record.requestId);
     if (!request) return linkProblemPage(c, "unknown");
-    const page = c.var.page;
-    const t = page.t;
-    const rows: [string, Date | null][] = [
-      [t.submittedAt, request.createdAt],
-      [t.verifiedAt, request.verifiedAt],
-      [
-        t.decidedAt,
-        request.state === "declined" || request.state === "approved" || request.state === "provisioned"
-          ? request.decidedAt
-          : null,
-      ],
-    ];
-    return sendPage(
-      c,
-      layout(
-        page,
-        t.statusTitle,
-        html`<p class="lead">${t.statusFor(request.localpart)}</p>
-          <p class="state state-${request.state}"><strong>${t.states[request.state]}</strong></p>
-          <p>${t.stateDetail[request.state]}</p>
-          ${request.state === "declined" && request.decisionReason ? html`<p><strong>${t.reason}:</strong> ${request.decisionReason}</p>` : ""}
-          <dl class="dates">
-            ${rows
-              .filter(([, d]) => d)
-              .map(
-                ([label, date]) =>
-                  html`<dt>${label}</dt>
-                    <dd>${formatDate(page.locale, date!)}</dd>`,
-              )}
-          </dl>`,
-      ),
-    );
+    return statusPage(c, request);
   });
+}
+
+/** The status of a request: its state and dates, never personal data beyond the name asked for. */
+function statusPage(c: WebContext, request: RegistrationRequest) {
+  const page = c.var.page;
+  const t = page.t;
+  const rows: [string, Date | null][] = [
+    [t.submittedAt, request.createdAt],
+    [t.verifiedAt, request.verifiedAt],
+    [
+      t.decidedAt,
+      request.state === "declined" || request.state === "approved" || request.state === "provisioned"
+        ? request.decidedAt
+        : null,
+    ],
+  ];
+  return sendPage(
+    c,
+    layout(
+      page,
+      t.statusTitle,
+      html`<p class="lead">${t.statusFor(request.localpart)}</p>
+        <p class="state state-${request.state}"><strong>${t.states[request.state]}</strong></p>
+        <p>${t.stateDetail[request.state]}</p>
+        ${request.state === "declined" && request.decisionReason ? html`<p><strong>${t.reason}:</strong> ${request.decisionReason}</p>` : ""}
+        <dl class="dates">
+          ${rows
+            .filter(([, d]) => d)
+            .map(
+              ([label, date]) =>
+                html`<dt>${label}</dt>
+                  <dd>${formatDate(page.locale, date!)}</dd>`,
+            )}
+        </dl>`,
+    ),
+  );
 }
