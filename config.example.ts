@@ -29,6 +29,7 @@ export default defineConfig({
       usernameCheck: { points: 60, windowSeconds: 60 }, // live username checks
       verify: { points: 20, windowSeconds: 3600 }, // email confirmations
       passwordSet: { points: 10, windowSeconds: 3600 }, // set-password attempts
+      inviteCheck: { points: 30, windowSeconds: 60 }, // invitation pages opened (each asks the homeserver)
     },
     // IPv6 clients are limited per network of this prefix (a subscriber usually holds a whole /64).
     ipv6Prefix: 64,

@@ -99,6 +99,7 @@ export const configSchema = z
         usernameCheck: rateLimit(60, 60, "username availability checks"),
         verify: rateLimit(20, 3600, "email confirmations"),
         passwordSet: rateLimit(10, 3600, "set-password attempts"),
+        inviteCheck: rateLimit(30, 60, "invitation pages opened (each asks the homeserver about the token)"),
       }).describe("Per-IP rate limits, kept in the database so they hold across instances."),
       ipv6Prefix: z
         .int()

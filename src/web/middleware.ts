@@ -72,7 +72,7 @@ export function csrfValid(c: Context, submitted: unknown): boolean {
   );
 }
 
-export type RateLimitName = "register" | "usernameCheck" | "verify" | "passwordSet";
+export type RateLimitName = "register" | "usernameCheck" | "verify" | "passwordSet" | "inviteCheck";
 
 export interface RateLimiter {
   /** Counts a hit for the client; returns the seconds to wait when over the limit. */

@@ -195,3 +195,16 @@ describe("command permissions", () => {
     expect(await ask(room.moderator, "!token delete-all confirm")).toContain("Nothing to confirm");
   });
 });
+
+describe("invitation pages under load", () => {
+  it("are rate-limited per client (the page asks the homeserver about the token)", async () => {
+    // Last in this file: it spends the loopback client's budget of invitation pages (30 a minute by default).
+    const web = new WebClient(service.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) statuses.push((await web.get(`/invite/no-such-token-${i}`)).status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+    const limited = await web.get("/invite/another-token");
+    expect(limited.status).toBe(429);
+    expect(limited.body).toContain("Too many attempts");
+  });
+});

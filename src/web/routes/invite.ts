@@ -70,9 +70,28 @@ export function mountInvite(app: Hono<WebEnv>, deps: WebDeps): void {
     }
   };
 
+  // Opening the page asks the homeserver (admin API) about the token: answers are kept briefly, so reloads and
+  // link previews do not each cost a homeserver call, and the page is rate-limited per client. The form post
+  // always asks afresh, before anything is stored.
+  const recent = new Map<string, { state: InviteState; at: number }>();
+  const RECENT_MS = 30_000;
+  const RECENT_MAX = 1_000;
+  const cachedCheck = async (c: WebContext, token: string): Promise<InviteState | "unavailable"> => {
+    const now = Date.now();
+    const hit = recent.get(token);
+    if (hit && now - hit.at < RECENT_MS) return hit.state;
+    const state = await check(c, token);
+    if (state === "unavailable") return state;
+    if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+    recent.set(token, { state, at: now });
+    return state;
+  };
+
   app.get("/invite/:token", async (c: WebContext) => {
     const token = c.req.param("token") ?? "";
-    const state = await check(c, token);
+    const limited = await deps.rateLimiter.check(c, "inviteCheck");
+    if (!limited.allowed) return rateLimitedPage(c, limited.retryAfterSeconds);
+    const state = await cachedCheck(c, token);
     if (state !== "valid") return refuse(c, state);
     return sendPage(c, signupPage(c.var.page, options(c, token), emptySignup, {}));
   });
